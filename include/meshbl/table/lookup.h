@@ -1,0 +1,105 @@
+// Per-dataset lookups over a validated Snapshot: rbldnsd's matching rules
+// (reference/rbldnsd.md §4) on the hash tables of format.h.
+//
+// A DatasetView is resolved once (control plane, when a ZoneSet is built) and
+// then only read. All lookup methods are noexcept, allocate nothing, take no
+// lock and are safe to call from any number of query workers at once.
+#ifndef MESHBL_TABLE_LOOKUP_H_
+#define MESHBL_TABLE_LOOKUP_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "meshbl/table/format.h"
+#include "meshbl/table/snapshot.h"
+#include "meshbl/table/table_ref.h"
+#include "meshbl/table/types.h"
+
+namespace meshbl::table {
+
+// Value ids of one listing (into Snapshot::values()). rbldnsd returns every
+// distinct value stored for the deciding block; more than kMaxValues are
+// cut (a limit no real list reaches).
+struct ValueList {
+  static constexpr int kMaxValues = 32;
+  std::uint32_t ids[kMaxValues];
+  int n = 0;
+};
+
+enum class Match : std::uint8_t {
+  kNone,    // nothing listed (not found, or excluded)
+  kListed,  // values in the ValueList
+};
+
+// An ACL decision for one client address.
+struct AclResult {
+  bool matched = false;
+  AclAction action = AclAction::kPass;
+  std::uint32_t value = 0;  // value id for kAlways
+};
+
+class DatasetView {
+ public:
+  // Resolves dataset `index` of `snap`; `snap` must outlive the view.
+  DatasetView(const Snapshot& snap, std::uint32_t index) noexcept;
+
+  DatasetType type() const noexcept { return type_; }
+  const Snapshot& snapshot() const noexcept { return *snap_; }
+  const format::DatasetRec& rec() const noexcept { return *rec_; }
+  std::uint32_t index() const noexcept { return index_; }
+  std::uint32_t ttl() const noexcept { return rec_->ttl; }
+  bool is_ip4() const noexcept {
+    return type_ == DatasetType::kIp4Set || type_ == DatasetType::kIp4TSet ||
+           type_ == DatasetType::kIp4Trie;
+  }
+
+  // ip4set, ip4tset, ip4trie.
+  Match LookupIp4(std::uint32_t addr, ValueList* out) const noexcept;
+  // ip6trie, ip6tset. `hi`/`lo` are the address halves, most significant first.
+  Match LookupIp6(std::uint64_t hi, std::uint64_t lo, ValueList* out) const noexcept;
+  // dnset: `name` relative to the zone, lowercased. On a match `*subject`
+  // receives the byte offset in `name` where the matched entry's name starts
+  // (0 for an exact match, later for a wildcard base).
+  Match LookupName(std::span<const std::uint8_t> name, ValueList* out,
+                   std::size_t* subject) const noexcept;
+  // generic: the records stored at `name` (empty when the name is absent;
+  // `*found` tells the two apart).
+  std::span<const format::RecordRec> LookupGeneric(std::span<const std::uint8_t> name,
+                                                   bool* found) const noexcept;
+  // acl: longest-prefix decision for a client.
+  AclResult LookupAcl4(std::uint32_t addr) const noexcept;
+  AclResult LookupAcl6(std::uint64_t hi, std::uint64_t lo) const noexcept;
+
+  // ip4set/ip4tset throughput path: the full rule for `n` addresses with the
+  // first-level probes prefetched in groups. `words[i]` receives the value
+  // word (format.h: kEmptySlot = not found, kExcluded, list, or a value id).
+  void LookupIp4Batch(const std::uint32_t* addrs, std::size_t n,
+                      std::uint32_t* words) const noexcept;
+
+  // Decodes a value word into value ids; false when nothing is listed.
+  bool DecodeWord(std::uint32_t word, ValueList* out) const noexcept;
+
+ private:
+  std::uint32_t Ip4SetWord(std::uint32_t addr) const noexcept;
+
+  const Snapshot* snap_;
+  const format::DatasetRec* rec_;
+  std::uint32_t index_;
+  DatasetType type_;
+  TableRef<format::Slot32> t32_[4];
+  TableRef<format::Slot64> t64_;
+  TableRef<format::Slot128> t128_;
+  TableRef<format::SlotName> names_, wild_;
+  std::span<const format::RecordRec> records_;
+  std::uint8_t lens4_[33];
+  std::uint8_t nlens4_ = 0;
+  std::uint8_t lens6_[129];
+  std::uint8_t nlens6_ = 0;
+};
+
+}  // namespace meshbl::table
+
+#endif  // MESHBL_TABLE_LOOKUP_H_

@@ -1,0 +1,79 @@
+// The published, read-only serving state: every zone with the datasets that
+// answer for it, resolved over one or more validated snapshots. A ZoneSet is
+// built on the control plane, published through SnapshotHolder (swap.h) and
+// then read by any number of query workers without locks.
+//
+// Later layers (live feeds) attach a mutable overlay per dataset beside the
+// immutable views here; Resolve() consults DsNode, so an overlay pointer fits
+// in DsNode without changing the lookup path.
+#ifndef MESHBL_TABLE_ZONE_SET_H_
+#define MESHBL_TABLE_ZONE_SET_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "meshbl/table/lookup.h"
+#include "meshbl/table/snapshot.h"
+#include "meshbl/table/txt_template.h"
+
+namespace meshbl::table {
+
+struct DsNode;
+
+// A combined dataset's sub-zone: a label sequence relative to the combined
+// zone and the nested datasets that answer for it.
+struct SubZoneNode {
+  std::span<const std::uint8_t> name;
+  std::vector<const DsNode*> datasets;
+};
+
+// One dataset as the query path sees it.
+struct DsNode {
+  DsNode(const Snapshot& snap, std::uint32_t index) noexcept : view(snap, index) {}
+  DatasetView view;
+  TxtContext txt;                   // $0..$9 and $= of the dataset
+  std::vector<SubZoneNode> subs;    // combined only, most specific first
+};
+
+struct ZoneNode {
+  std::span<const std::uint8_t> name;  // label sequence
+  std::vector<const DsNode*> datasets;  // command-line order
+  const DsNode* acl = nullptr;
+  const DsNode* soa = nullptr;  // first dataset (command-line order) with $SOA
+  const DsNode* ns = nullptr;   // first dataset with $NS
+  bool has_ip4 = false;         // maps 6to4 / v4-mapped IPv6 queries to IPv4
+  std::int64_t expires = 0;     // earliest $TIMESTAMP expiry, 0 = none
+  std::uint32_t stamp = 0;      // newest mtime of its files (SOA serial 0)
+};
+
+class ZoneSet {
+ public:
+  // Builds the serving state over `snaps` (zones of the same name merge, in
+  // order). Keeps the snapshots alive for as long as the ZoneSet lives.
+  static absl::StatusOr<std::shared_ptr<const ZoneSet>> Create(
+      std::vector<std::shared_ptr<const Snapshot>> snaps);
+
+  // Most specific zone first.
+  std::span<const ZoneNode> zones() const noexcept { return zones_; }
+  const DsNode* global_acl() const noexcept { return global_acl_; }
+  std::span<const std::shared_ptr<const Snapshot>> snapshots() const noexcept {
+    return snapshots_;
+  }
+
+ private:
+  ZoneSet() = default;
+  const DsNode* Node(const Snapshot& snap, std::uint32_t index);
+
+  std::vector<std::shared_ptr<const Snapshot>> snapshots_;
+  std::deque<DsNode> nodes_;  // stable addresses
+  std::vector<ZoneNode> zones_;
+  const DsNode* global_acl_ = nullptr;
+};
+
+}  // namespace meshbl::table
+
+#endif  // MESHBL_TABLE_ZONE_SET_H_

@@ -1,0 +1,870 @@
+#include "meshbl/table/builder.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "meshbl/dns/name.h"
+#include "meshbl/table/format.h"
+#include "table/flat_table.h"
+#include "table/ip_text.h"
+
+namespace meshbl::table {
+
+namespace f = format;
+
+std::optional<DatasetType> DatasetTypeFromName(std::string_view name) {
+  static constexpr std::pair<std::string_view, DatasetType> kNames[] = {
+      {"ip4set", DatasetType::kIp4Set},   {"ip4tset", DatasetType::kIp4TSet},
+      {"ip4trie", DatasetType::kIp4Trie}, {"ip6trie", DatasetType::kIp6Trie},
+      {"ip6tset", DatasetType::kIp6TSet}, {"dnset", DatasetType::kDnSet},
+      {"generic", DatasetType::kGeneric}, {"combined", DatasetType::kCombined},
+      {"acl", DatasetType::kAcl},
+  };
+  for (const auto& [n, t] : kNames) {
+    if (n == name) return t;
+  }
+  return std::nullopt;
+}
+
+std::string_view DatasetTypeName(DatasetType type) {
+  switch (type) {
+    case DatasetType::kIp4Set: return "ip4set";
+    case DatasetType::kIp4TSet: return "ip4tset";
+    case DatasetType::kIp4Trie: return "ip4trie";
+    case DatasetType::kIp6Trie: return "ip6trie";
+    case DatasetType::kIp6TSet: return "ip6tset";
+    case DatasetType::kDnSet: return "dnset";
+    case DatasetType::kGeneric: return "generic";
+    case DatasetType::kCombined: return "combined";
+    case DatasetType::kAcl: return "acl";
+  }
+  return "unknown";
+}
+
+// ---------------------------------------------------------------------------
+// DatasetBuilder
+
+DatasetBuilder::DatasetBuilder(DatasetType type, std::string spec)
+    : type_(type), spec_(std::move(spec)) {}
+
+bool DatasetBuilder::SetSoa(SoaData soa) {
+  if (has_soa_) return false;
+  has_soa_ = true;
+  soa_ = std::move(soa);
+  return true;
+}
+
+bool DatasetBuilder::SetNs(NsData ns) {
+  if (has_ns_) return false;
+  has_ns_ = true;
+  ns_ = std::move(ns);
+  return true;
+}
+
+bool DatasetBuilder::SetVariable(int digit, std::string text) {
+  if (digit < 0 || digit > 9 || vars_[static_cast<std::size_t>(digit)]) return false;
+  vars_[static_cast<std::size_t>(digit)] = std::move(text);
+  return true;
+}
+
+bool DatasetBuilder::SetBaseTemplate(std::string text) {
+  if (base_template_) return false;
+  base_template_ = std::move(text);
+  return true;
+}
+
+void DatasetBuilder::SetExpires(std::int64_t expires) {
+  if (expires != 0 && (expires_ == 0 || expires < expires_)) expires_ = expires;
+}
+
+std::uint32_t DatasetBuilder::InternValue(const Value* v) {
+  if (v == nullptr) return kExcluded;
+  std::string key = absl::StrCat(v->a, v->txt ? "+" : "-", v->txt.value_or(""));
+  auto [it, inserted] = value_ids_.try_emplace(key, static_cast<std::uint32_t>(values_.size()));
+  if (inserted) values_.push_back(*v);
+  return it->second;
+}
+
+void DatasetBuilder::AddIp4Range(std::uint32_t first, std::uint32_t last, const Value* v) {
+  std::uint32_t val = InternValue(v);
+  std::uint64_t a = first;
+  const std::uint64_t end = last;
+  while (a <= end) {
+    int level = 0;  // 0: /32, 1: /24, 2: /16, 3: /8
+    for (int l = 3; l >= 1; --l) {
+      std::uint64_t span = 1ULL << (8 * l);
+      if ((a & (span - 1)) == 0 && a + span - 1 <= end) {
+        level = l;
+        break;
+      }
+    }
+    ip4_levels_[level].emplace_back(static_cast<std::uint32_t>(a), val);
+    ++entry_count_;
+    a += 1ULL << (8 * level);
+  }
+}
+
+void DatasetBuilder::AddIp4Host(std::uint32_t addr) {
+  ip4_hosts_.push_back(addr);
+  ++entry_count_;
+}
+
+namespace {
+
+std::string PrefixKey(char family, const std::array<std::uint8_t, 16>& addr, int len) {
+  std::string k(1, family);
+  k.append(reinterpret_cast<const char*>(addr.data()), 16);
+  k.push_back(static_cast<char>(len));
+  return k;
+}
+
+std::array<std::uint8_t, 16> Ip4Bytes(std::uint32_t addr) {
+  std::array<std::uint8_t, 16> b{};
+  b[0] = static_cast<std::uint8_t>(addr >> 24);
+  b[1] = static_cast<std::uint8_t>(addr >> 16);
+  b[2] = static_cast<std::uint8_t>(addr >> 8);
+  b[3] = static_cast<std::uint8_t>(addr);
+  return b;
+}
+
+std::uint32_t Ip4FromBytes(const std::array<std::uint8_t, 16>& b) {
+  return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) |
+         b[3];
+}
+
+std::uint64_t Half(const std::array<std::uint8_t, 16>& b, int which) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | b[static_cast<std::size_t>(which * 8 + i)];
+  return v;
+}
+
+}  // namespace
+
+bool DatasetBuilder::AddIp4Prefix(std::uint32_t addr, int len, const Value* v) {
+  auto bytes = Ip4Bytes(addr);
+  if (!seen_prefixes_.insert(PrefixKey('4', bytes, len)).second) return false;
+  prefixes4_.push_back({bytes, static_cast<std::uint8_t>(len), InternValue(v), 0});
+  ++entry_count_;
+  return true;
+}
+
+bool DatasetBuilder::AddIp6Prefix(const std::array<std::uint8_t, 16>& addr, int len,
+                                  const Value* v) {
+  if (!seen_prefixes_.insert(PrefixKey('6', addr, len)).second) return false;
+  prefixes6_.push_back({addr, static_cast<std::uint8_t>(len), InternValue(v), 0});
+  ++entry_count_;
+  return true;
+}
+
+void DatasetBuilder::AddIp6Net64(std::uint64_t net) {
+  nets64_.push_back(net);
+  ++entry_count_;
+}
+
+void DatasetBuilder::AddIp6Excluded(const std::array<std::uint8_t, 16>& addr) {
+  excluded128_.push_back(addr);
+  ++entry_count_;
+}
+
+void DatasetBuilder::AddName(std::string_view name, bool wildcard, const Value* v) {
+  names_.push_back({std::string(name), wildcard, InternValue(v)});
+  ++entry_count_;
+}
+
+void DatasetBuilder::AddGenericRecord(std::string_view name, std::uint16_t type, std::uint32_t ttl,
+                                      std::string rdata) {
+  records_.push_back({std::string(name), type, ttl, std::move(rdata)});
+  ++entry_count_;
+}
+
+bool DatasetBuilder::AddAcl4(std::uint32_t addr, int len, AclAction action, const Value* v) {
+  auto bytes = Ip4Bytes(addr);
+  if (!seen_prefixes_.insert(PrefixKey('4', bytes, len)).second) return false;
+  std::uint32_t vid = action == AclAction::kAlways ? InternValue(v) : 0;
+  prefixes4_.push_back(
+      {bytes, static_cast<std::uint8_t>(len), vid, static_cast<std::uint32_t>(action)});
+  ++entry_count_;
+  return true;
+}
+
+bool DatasetBuilder::AddAcl6(const std::array<std::uint8_t, 16>& addr, int len, AclAction action,
+                             const Value* v) {
+  if (!seen_prefixes_.insert(PrefixKey('6', addr, len)).second) return false;
+  std::uint32_t vid = action == AclAction::kAlways ? InternValue(v) : 0;
+  prefixes6_.push_back(
+      {addr, static_cast<std::uint8_t>(len), vid, static_cast<std::uint32_t>(action)});
+  ++entry_count_;
+  return true;
+}
+
+DatasetBuilder* DatasetBuilder::AddSubDataset(DatasetType type, std::string_view subzone) {
+  auto child = std::make_unique<DatasetBuilder>(type, absl::StrCat(spec_, "/", subzone.size()));
+  child->ttl_ = ttl_;
+  child->vars_ = vars_;
+  child->base_template_ = base_template_;
+  DatasetBuilder* raw = child.get();
+  auto it = std::find_if(subzones_.begin(), subzones_.end(),
+                         [&](const SubZone& s) { return s.name == subzone; });
+  if (it == subzones_.end()) {
+    subzones_.push_back({std::string(subzone), {}});
+    it = subzones_.end() - 1;
+  }
+  it->datasets.push_back(std::move(child));
+  return raw;
+}
+
+// ---------------------------------------------------------------------------
+// SnapshotBuilder
+
+DatasetBuilder* SnapshotBuilder::FindDataset(std::string_view spec) const {
+  for (const auto& d : datasets_) {
+    if (d->spec() == spec) return d.get();
+  }
+  return nullptr;
+}
+
+DatasetBuilder* SnapshotBuilder::AdoptDataset(std::unique_ptr<DatasetBuilder> ds) {
+  datasets_.push_back(std::move(ds));
+  return datasets_.back().get();
+}
+
+void SnapshotBuilder::AddToZone(std::string_view zone, DatasetBuilder* ds) {
+  if (ds->type() == DatasetType::kAcl && zone.empty()) {
+    global_acl_ = ds;
+    return;
+  }
+  auto it = std::find_if(zones_.begin(), zones_.end(),
+                         [&](const Zone& z) { return z.name == zone; });
+  if (it == zones_.end()) {
+    zones_.push_back({std::string(zone), {}, nullptr});
+    it = zones_.end() - 1;
+  }
+  if (ds->type() == DatasetType::kAcl) {
+    it->acl = ds;
+  } else {
+    it->datasets.push_back(ds);
+  }
+}
+
+namespace {
+
+// Accumulates sections into one image.
+class ImageWriter {
+ public:
+  ImageWriter() { out_.resize(sizeof(f::FileHeader)); }
+
+  std::uint32_t Str(std::string_view s) {
+    auto it = strings_index_.find(absl::string_view(s.data(), s.size()));
+    if (it != strings_index_.end()) return it->second;
+    auto off = static_cast<std::uint32_t>(strings_.size());
+    auto len = static_cast<std::uint16_t>(std::min<std::size_t>(s.size(), 0xffff));
+    strings_.push_back(static_cast<char>(len & 0xff));
+    strings_.push_back(static_cast<char>(len >> 8));
+    strings_.append(s.substr(0, len));
+    strings_index_.emplace(std::string(s), off);
+    return off;
+  }
+  std::uint32_t OptStr(const std::optional<std::string>& s) {
+    return s ? Str(*s) : f::kNone;
+  }
+
+  std::uint32_t ValueId(const Value& v) {
+    std::string key = absl::StrCat(v.a, v.txt ? "+" : "-", v.txt.value_or(""));
+    auto [it, inserted] = value_index_.try_emplace(key, static_cast<std::uint32_t>(values_.size()));
+    if (inserted) values_.push_back({v.a, OptStr(v.txt)});
+    return it->second;
+  }
+
+  std::vector<std::uint32_t>& pool() { return pool_; }
+
+  // Appends a section of `bytes` bytes (zeroed) and returns a pointer valid
+  // until the next call, plus its index.
+  std::uint8_t* Reserve(f::SectionKind kind, std::uint32_t elem_size, std::size_t bytes,
+                        std::uint32_t* index) {
+    std::size_t off = (out_.size() + f::kAlign - 1) / f::kAlign * f::kAlign;
+    out_.resize(off + bytes);
+    sections_.push_back({kind, elem_size, off, bytes, 0});
+    *index = static_cast<std::uint32_t>(sections_.size() - 1);
+    return out_.data() + off;
+  }
+
+  template <class T>
+  std::uint32_t AddArray(f::SectionKind kind, const std::vector<T>& v) {
+    std::uint32_t idx;
+    std::uint8_t* p = Reserve(kind, sizeof(T), v.size() * sizeof(T), &idx);
+    if (!v.empty()) std::memcpy(p, v.data(), v.size() * sizeof(T));
+    return idx;
+  }
+
+  // Reserves a table section for `n` entries; slots are initialised empty.
+  template <class Slot>
+  TableView<Slot> ReserveTable(std::uint64_t n, std::uint32_t* index) {
+    std::uint64_t cap = n == 0 ? 0 : CapacityFor(n);
+    std::uint8_t* p =
+        Reserve(f::SectionKind::kTable, sizeof(Slot), sizeof(f::TableHeader) + cap * sizeof(Slot),
+                index);
+    f::TableHeader h{};
+    h.capacity = cap;
+    h.slot_size = sizeof(Slot);
+    std::memcpy(p, &h, sizeof h);
+    auto* slots = reinterpret_cast<Slot*>(p + sizeof(f::TableHeader));
+    for (std::uint64_t i = 0; i < cap; ++i) slots[i].val = f::kEmptySlot;
+    return {slots, cap};
+  }
+  void SetTableCount(std::uint32_t index, std::uint64_t count) {
+    std::memcpy(out_.data() + sections_[index].offset + offsetof(f::TableHeader, count), &count,
+                sizeof count);
+  }
+
+  std::vector<std::uint8_t> Finish(std::int64_t build_time, std::uint32_t global_acl) {
+    std::uint32_t idx;
+    std::uint8_t* p = Reserve(f::SectionKind::kStrings, 1, strings_.size(), &idx);
+    std::memcpy(p, strings_.data(), strings_.size());
+    AddArray(f::SectionKind::kValues, values_);
+    AddArray(f::SectionKind::kPool, pool_);
+    for (auto& s : sections_) s.checksum = XXH3_64bits(out_.data() + s.offset, s.size);
+    std::size_t table_off = (out_.size() + f::kAlign - 1) / f::kAlign * f::kAlign;
+    std::size_t table_bytes = sections_.size() * sizeof(f::SectionEntry);
+    out_.resize(table_off + table_bytes);
+    std::memcpy(out_.data() + table_off, sections_.data(), table_bytes);
+    f::FileHeader h{};
+    std::memcpy(h.magic, f::kMagic, sizeof h.magic);
+    h.version = f::kFormatVersion;
+    h.header_size = sizeof h;
+    h.file_size = out_.size();
+    h.build_time = build_time;
+    h.section_table_offset = table_off;
+    h.section_count = static_cast<std::uint32_t>(sections_.size());
+    h.global_acl = global_acl;
+    h.section_table_checksum = XXH3_64bits(out_.data() + table_off, table_bytes);
+    h.header_checksum = 0;
+    h.header_checksum = XXH3_64bits(&h, sizeof h);
+    std::memcpy(out_.data(), &h, sizeof h);
+    return std::move(out_);
+  }
+
+ private:
+  std::vector<std::uint8_t> out_;
+  std::vector<f::SectionEntry> sections_;
+  std::string strings_;
+  absl::flat_hash_map<std::string, std::uint32_t> strings_index_;
+  std::vector<f::ValueRec> values_;
+  absl::flat_hash_map<std::string, std::uint32_t> value_index_;
+  std::vector<std::uint32_t> pool_;
+};
+
+// Merges value words of entries that share a key: an exclusion wins,
+// distinct values accumulate into a pool list.
+class MultiValue {
+ public:
+  explicit MultiValue(ImageWriter& w) : w_(w) {}
+  // Returns the merged word for a slot whose current word is `cur`.
+  void Merge(std::uint64_t slot, std::uint32_t& cur, std::uint32_t add) {
+    if (cur == f::kExcluded || cur == add) return;
+    if (add == f::kExcluded) {
+      cur = f::kExcluded;
+      lists_.erase(slot);
+      return;
+    }
+    auto& l = lists_[slot];
+    if (l.empty()) l.push_back(cur);
+    if (std::find(l.begin(), l.end(), add) == l.end()) l.push_back(add);
+  }
+  // Writes pool lists and patches the slots through `set(slot, word)`.
+  template <class Set>
+  void Flush(Set set) {
+    for (auto& [slot, l] : lists_) {
+      auto idx = static_cast<std::uint32_t>(w_.pool().size());
+      w_.pool().push_back(static_cast<std::uint32_t>(l.size()));
+      w_.pool().insert(w_.pool().end(), l.begin(), l.end());
+      set(slot, f::kListFlag | idx);
+    }
+    lists_.clear();
+  }
+
+ private:
+  ImageWriter& w_;
+  std::map<std::uint64_t, std::vector<std::uint32_t>> lists_;
+};
+
+}  // namespace
+
+class DatasetWriter {
+ public:
+  explicit DatasetWriter(ImageWriter& w) : w_(w) {}
+
+  // Writes `ds` (and, for combined, its children) and returns its index.
+  std::uint32_t Write(const DatasetBuilder& ds, std::uint32_t parent);
+  const std::vector<f::DatasetRec>& recs() const { return recs_; }
+  std::vector<f::SourceRec>& sources() { return sources_; }
+  const std::vector<f::SubZoneRec>& subzones() const { return subzones_; }
+
+ private:
+  // Maps builder-local value indices to image value ids.
+  std::vector<std::uint32_t> MapValues(const std::vector<Value>& values) {
+    std::vector<std::uint32_t> m;
+    m.reserve(values.size());
+    for (const auto& v : values) m.push_back(w_.ValueId(v));
+    return m;
+  }
+  static std::uint32_t MapWord(const std::vector<std::uint32_t>& m, std::uint32_t v) {
+    return v == f::kExcluded ? v : m[v];
+  }
+  std::uint32_t WriteIp4Level(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& e,
+                              const std::vector<std::uint32_t>& m);
+  std::uint32_t WriteNames(const std::vector<DatasetBuilder::NameEntry>& names, bool wildcard,
+                           const std::vector<std::uint32_t>& m);
+
+  ImageWriter& w_;
+  std::vector<f::DatasetRec> recs_;
+  std::vector<f::SubZoneRec> subzones_;
+  std::vector<f::SourceRec> sources_;
+};
+
+std::uint32_t DatasetWriter::WriteIp4Level(
+    const std::vector<std::pair<std::uint32_t, std::uint32_t>>& e,
+    const std::vector<std::uint32_t>& m) {
+  if (e.empty()) return f::kNone;
+  std::uint32_t idx;
+  auto t = w_.ReserveTable<f::Slot32>(e.size(), &idx);
+  auto* slots = const_cast<f::Slot32*>(t.slots);
+  MultiValue multi(w_);
+  std::uint64_t count = 0;
+  for (const auto& [key, raw] : e) {
+    std::uint32_t word = MapWord(m, raw);
+    std::uint64_t i = Bucket(Hash32(key), t.capacity);
+    while (slots[i].val != f::kEmptySlot && slots[i].key != key) {
+      if (++i == t.capacity) i = 0;
+    }
+    if (slots[i].val == f::kEmptySlot) {
+      slots[i] = {key, word};
+      ++count;
+    } else {
+      multi.Merge(i, slots[i].val, word);
+    }
+  }
+  multi.Flush([&](std::uint64_t s, std::uint32_t word) { slots[s].val = word; });
+  w_.SetTableCount(idx, count);
+  return idx;
+}
+
+std::uint32_t DatasetWriter::WriteNames(const std::vector<DatasetBuilder::NameEntry>& names,
+                                        bool wildcard, const std::vector<std::uint32_t>& m) {
+  std::size_t n = 0;
+  for (const auto& e : names) n += e.wildcard == wildcard;
+  if (n == 0) return f::kNone;
+  // Intern names first: Str() may not move the table's memory, but keep the
+  // table fill free of other allocations anyway.
+  std::vector<std::uint32_t> refs;
+  for (const auto& e : names) refs.push_back(e.wildcard == wildcard ? w_.Str(e.name) : 0);
+  std::uint32_t idx;
+  auto t = w_.ReserveTable<f::SlotName>(n, &idx);
+  auto* slots = const_cast<f::SlotName*>(t.slots);
+  MultiValue multi(w_);
+  std::uint64_t count = 0;
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    const auto& e = names[k];
+    if (e.wildcard != wildcard) continue;
+    std::uint64_t h = HashName(std::span<const std::uint8_t>(
+        reinterpret_cast<const std::uint8_t*>(e.name.data()), e.name.size()));
+    auto fp = static_cast<std::uint32_t>(h);
+    std::uint64_t i = Bucket(static_cast<std::uint32_t>(h >> 32), t.capacity);
+    while (slots[i].val != f::kEmptySlot && !(slots[i].fp == fp && slots[i].name == refs[k])) {
+      if (++i == t.capacity) i = 0;
+    }
+    std::uint32_t word = MapWord(m, e.value);
+    if (slots[i].val == f::kEmptySlot) {
+      slots[i] = {fp, refs[k], word, static_cast<std::uint32_t>(e.name.size())};
+      ++count;
+    } else {
+      multi.Merge(i, slots[i].val, word);
+    }
+  }
+  multi.Flush([&](std::uint64_t s, std::uint32_t word) { slots[s].val = word; });
+  w_.SetTableCount(idx, count);
+  return idx;
+}
+
+std::uint32_t DatasetWriter::Write(const DatasetBuilder& ds, std::uint32_t parent) {
+  auto index = static_cast<std::uint32_t>(recs_.size());
+  recs_.emplace_back();
+  f::DatasetRec r{};
+  r.type = static_cast<std::uint32_t>(ds.type_);
+  r.parent = parent;
+  r.spec = w_.Str(ds.spec_);
+  r.ttl = ds.ttl_;
+  r.dataset_value = w_.ValueId(ds.dataset_value_);
+  r.has_soa = ds.has_soa_;
+  if (ds.has_soa_) {
+    r.soa_ttl = ds.soa_.ttl;
+    r.soa_origin = w_.Str(ds.soa_.origin);
+    r.soa_person = w_.Str(ds.soa_.person);
+    r.soa_serial = ds.soa_.serial;
+    r.soa_refresh = ds.soa_.refresh;
+    r.soa_retry = ds.soa_.retry;
+    r.soa_expire = ds.soa_.expire;
+    r.soa_minimum = ds.soa_.minimum;
+  }
+  r.ns_ttl = ds.ns_.ttl;
+  r.ns_count = ds.has_ns_ ? static_cast<std::uint32_t>(ds.ns_.names.size()) : 0;
+  {
+    std::vector<std::uint32_t> refs;
+    for (std::uint32_t i = 0; i < r.ns_count; ++i) refs.push_back(w_.Str(ds.ns_.names[i]));
+    r.ns_first = static_cast<std::uint32_t>(w_.pool().size());
+    w_.pool().insert(w_.pool().end(), refs.begin(), refs.end());
+  }
+  for (std::size_t i = 0; i < 10; ++i) r.vars[i] = w_.OptStr(ds.vars_[i]);
+  r.base_template = w_.OptStr(ds.base_template_);
+  for (auto& t : r.tables) t = f::kNone;
+  r.expires = ds.expires_;
+  r.entry_count = ds.entry_count_;
+  for (const auto& s : ds.sources_) sources_.push_back({w_.Str(s.path), index, s.mtime, s.size});
+
+  std::vector<std::uint32_t> m = MapValues(ds.values_);
+  switch (ds.type_) {
+    case DatasetType::kIp4Set:
+      for (int l = 0; l < 4; ++l) r.tables[l] = WriteIp4Level(ds.ip4_levels_[l], m);
+      break;
+    case DatasetType::kIp4TSet: {
+      std::vector<std::pair<std::uint32_t, std::uint32_t>> e;
+      e.reserve(ds.ip4_hosts_.size());
+      for (auto a : ds.ip4_hosts_) e.emplace_back(a, 0);
+      r.tables[f::kTableMain] = WriteIp4Level(e, {0});
+      break;
+    }
+    case DatasetType::kIp4Trie:
+    case DatasetType::kIp6Trie:
+    case DatasetType::kAcl: {
+      const bool acl = ds.type_ == DatasetType::kAcl;
+      auto word = [&](const DatasetBuilder::Prefix& p) {
+        if (!acl) return MapWord(m, p.value);
+        return p.action == static_cast<std::uint32_t>(AclAction::kAlways)
+                   ? (m[p.value] << f::kAclActionBits) | p.action
+                   : p.action;
+      };
+      if (!ds.prefixes4_.empty()) {
+        std::uint32_t idx;
+        auto t = w_.ReserveTable<f::Slot64>(ds.prefixes4_.size(), &idx);
+        auto* slots = const_cast<f::Slot64*>(t.slots);
+        for (const auto& p : ds.prefixes4_) {
+          std::uint64_t key = (std::uint64_t{p.len} << 32) | Ip4FromBytes(p.addr);
+          std::uint64_t i = Bucket(Hash64(key), t.capacity);
+          while (slots[i].val != f::kEmptySlot) {
+            if (++i == t.capacity) i = 0;
+          }
+          slots[i] = {key, word(p), 0};
+          r.lens4 |= 1ULL << p.len;
+        }
+        w_.SetTableCount(idx, ds.prefixes4_.size());
+        r.tables[f::kTableMain] = idx;
+      }
+      if (!ds.prefixes6_.empty()) {
+        std::uint32_t idx;
+        auto t = w_.ReserveTable<f::Slot128>(ds.prefixes6_.size(), &idx);
+        auto* slots = const_cast<f::Slot128*>(t.slots);
+        for (const auto& p : ds.prefixes6_) {
+          std::uint64_t hi = Half(p.addr, 0), lo = Half(p.addr, 1);
+          std::uint64_t i = Bucket(Hash128(hi, lo, p.len), t.capacity);
+          while (slots[i].val != f::kEmptySlot) {
+            if (++i == t.capacity) i = 0;
+          }
+          slots[i] = {hi, lo, p.len, word(p)};
+          r.lens6[p.len / 64] |= 1ULL << (p.len % 64);
+        }
+        w_.SetTableCount(idx, ds.prefixes6_.size());
+        r.tables[ds.type_ == DatasetType::kAcl ? f::kTableSecond : f::kTableMain] = idx;
+      }
+      break;
+    }
+    case DatasetType::kIp6TSet: {
+      std::vector<std::uint64_t> nets = ds.nets64_;
+      std::sort(nets.begin(), nets.end());
+      nets.erase(std::unique(nets.begin(), nets.end()), nets.end());
+      if (!nets.empty()) {
+        std::uint32_t idx;
+        auto t = w_.ReserveTable<f::Slot64>(nets.size(), &idx);
+        auto* slots = const_cast<f::Slot64*>(t.slots);
+        for (auto key : nets) {
+          std::uint64_t i = Bucket(Hash64(key), t.capacity);
+          while (slots[i].val != f::kEmptySlot) {
+            if (++i == t.capacity) i = 0;
+          }
+          slots[i] = {key, 0, 0};
+        }
+        w_.SetTableCount(idx, nets.size());
+        r.tables[f::kTableMain] = idx;
+      }
+      auto excl = ds.excluded128_;
+      std::sort(excl.begin(), excl.end());
+      excl.erase(std::unique(excl.begin(), excl.end()), excl.end());
+      if (!excl.empty()) {
+        std::uint32_t idx;
+        auto t = w_.ReserveTable<f::Slot128>(excl.size(), &idx);
+        auto* slots = const_cast<f::Slot128*>(t.slots);
+        for (const auto& a : excl) {
+          std::uint64_t hi = Half(a, 0), lo = Half(a, 1);
+          std::uint64_t i = Bucket(Hash128(hi, lo, 128), t.capacity);
+          while (slots[i].val != f::kEmptySlot) {
+            if (++i == t.capacity) i = 0;
+          }
+          slots[i] = {hi, lo, 128, f::kExcluded};
+        }
+        w_.SetTableCount(idx, excl.size());
+        r.tables[f::kTableSecond] = idx;
+      }
+      break;
+    }
+    case DatasetType::kDnSet:
+      r.tables[f::kTableMain] = WriteNames(ds.names_, false, m);
+      r.tables[f::kTableSecond] = WriteNames(ds.names_, true, m);
+      break;
+    case DatasetType::kGeneric: {
+      // Group records by name, keeping file order within a name.
+      std::vector<std::size_t> order(ds.records_.size());
+      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return ds.records_[a].name < ds.records_[b].name;
+      });
+      std::vector<f::RecordRec> recs;
+      std::vector<DatasetBuilder::NameEntry> names;
+      std::vector<std::pair<std::uint32_t, std::uint32_t>> ranges;
+      for (std::size_t k = 0; k < order.size(); ++k) {
+        const auto& rr = ds.records_[order[k]];
+        if (names.empty() || names.back().name != rr.name) {
+          names.push_back({rr.name, false, static_cast<std::uint32_t>(recs.size())});
+          ranges.emplace_back(static_cast<std::uint32_t>(recs.size()), 0);
+        }
+        ++ranges.back().second;
+        recs.push_back({rr.type, static_cast<std::uint16_t>(rr.rdata.size()), rr.ttl,
+                        w_.Str(rr.rdata)});
+      }
+      if (!names.empty()) {
+        std::vector<std::uint32_t> refs;
+        for (const auto& e : names) refs.push_back(w_.Str(e.name));
+        std::uint32_t idx;
+        auto t = w_.ReserveTable<f::SlotName>(names.size(), &idx);
+        auto* slots = const_cast<f::SlotName*>(t.slots);
+        for (std::size_t k = 0; k < names.size(); ++k) {
+          const auto& nm = names[k].name;
+          std::uint64_t h = HashName(std::span<const std::uint8_t>(
+              reinterpret_cast<const std::uint8_t*>(nm.data()), nm.size()));
+          std::uint64_t i = Bucket(static_cast<std::uint32_t>(h >> 32), t.capacity);
+          while (slots[i].val != f::kEmptySlot) {
+            if (++i == t.capacity) i = 0;
+          }
+          slots[i] = {static_cast<std::uint32_t>(h), refs[k], ranges[k].first, ranges[k].second};
+        }
+        w_.SetTableCount(idx, names.size());
+        r.tables[f::kTableMain] = idx;
+      }
+      r.tables[f::kTableSecond] = w_.AddArray(f::SectionKind::kRecords, recs);
+      break;
+    }
+    case DatasetType::kCombined: {
+      // Children get indices after this record; most specific subzone first.
+      std::vector<const DatasetBuilder::SubZone*> subs;
+      for (const auto& s : ds.subzones_) subs.push_back(&s);
+      std::stable_sort(subs.begin(), subs.end(), [](const auto* a, const auto* b) {
+        return a->name.size() > b->name.size();
+      });
+      auto sub_first = static_cast<std::uint32_t>(subzones_.size());
+      subzones_.resize(subzones_.size() + subs.size());
+      for (std::size_t k = 0; k < subs.size(); ++k) {
+        f::SubZoneRec sz{};
+        sz.name = w_.Str(subs[k]->name);
+        sz.labels = static_cast<std::uint32_t>(dns::CountLabels(std::span<const std::uint8_t>(
+            reinterpret_cast<const std::uint8_t*>(subs[k]->name.data()), subs[k]->name.size())));
+        sz.first = static_cast<std::uint32_t>(recs_.size());
+        for (const auto& child : subs[k]->datasets) Write(*child, index);
+        sz.count = static_cast<std::uint32_t>(recs_.size()) - sz.first;
+        subzones_[sub_first + k] = sz;
+      }
+      // Sub-zone ranges of this dataset: [sub_first, sub_first + n) encoded
+      // in the pool as (first, count).
+      r.tables[f::kTableSubZones] = sub_first;
+      r.tables[f::kTableSecond] = static_cast<std::uint32_t>(subs.size());
+      break;
+    }
+  }
+  recs_[index] = r;
+  return index;
+}
+
+std::vector<std::uint8_t> SnapshotBuilder::Build(std::int64_t build_time) const {
+  ImageWriter w;
+  DatasetWriter dw(w);
+  absl::flat_hash_map<const DatasetBuilder*, std::uint32_t> index;
+  auto write = [&](const DatasetBuilder* ds) {
+    auto it = index.find(ds);
+    if (it != index.end()) return it->second;
+    std::uint32_t i = dw.Write(*ds, f::kNone);
+    index.emplace(ds, i);
+    return i;
+  };
+  std::uint32_t global_acl = global_acl_ ? write(global_acl_) : f::kNone;
+  std::vector<const Zone*> zones;
+  for (const auto& z : zones_) zones.push_back(&z);
+  // Most specific zone first (§1: a query goes to the most specific zone).
+  std::stable_sort(zones.begin(), zones.end(),
+                   [](const Zone* a, const Zone* b) { return a->name.size() > b->name.size(); });
+  std::vector<f::ZoneRec> zrecs;
+  for (const Zone* z : zones) {
+    f::ZoneRec zr{};
+    zr.name = w.Str(z->name);
+    zr.labels = static_cast<std::uint32_t>(dns::CountLabels(std::span<const std::uint8_t>(
+        reinterpret_cast<const std::uint8_t*>(z->name.data()), z->name.size())));
+    std::vector<std::uint32_t> ids;
+    std::int64_t stamp = 0;
+    for (const DatasetBuilder* ds : z->datasets) {
+      ids.push_back(write(ds));
+      for (const auto& s : ds->sources_) stamp = std::max(stamp, s.mtime);
+    }
+    zr.acl = z->acl ? write(z->acl) : f::kNone;
+    zr.ds_first = static_cast<std::uint32_t>(w.pool().size());
+    zr.ds_count = static_cast<std::uint32_t>(ids.size());
+    w.pool().insert(w.pool().end(), ids.begin(), ids.end());
+    zr.stamp = static_cast<std::uint32_t>(stamp);
+    zrecs.push_back(zr);
+  }
+  w.AddArray(f::SectionKind::kDatasets, dw.recs());
+  w.AddArray(f::SectionKind::kZones, zrecs);
+  w.AddArray(f::SectionKind::kSources, dw.sources());
+  w.AddArray(f::SectionKind::kSubZones, dw.subzones());
+  return w.Finish(build_time, global_acl);
+}
+
+}  // namespace meshbl::table
+
+// ---------------------------------------------------------------------------
+// DumpDataset
+
+namespace meshbl::table {
+namespace {
+
+std::string Ip4Text(std::uint32_t a) {
+  char buf[16];
+  return std::string(buf, FormatIp4(a, buf));
+}
+
+std::string Ip6Text(const std::array<std::uint8_t, 16>& a) {
+  char buf[kMaxIpText];
+  return std::string(buf, FormatIp6(a.data(), buf));
+}
+
+std::string NameText(std::string_view labels) {
+  return labels.empty() ? "@" : dns::NameToText(labels);
+}
+
+std::string ValueText(const std::vector<Value>& values, std::uint32_t v) {
+  if (v == f::kExcluded) return "!";
+  const Value& val = values[v];
+  return absl::StrCat("= ", Ip4Text(val.a), " ", val.txt ? absl::StrCat("\"", *val.txt, "\"") : "-");
+}
+
+std::string_view ActionName(std::uint32_t a) {
+  switch (static_cast<AclAction>(a)) {
+    case AclAction::kIgnore: return "ignore";
+    case AclAction::kRefuse: return "refuse";
+    case AclAction::kEmpty: return "empty";
+    case AclAction::kPass: return "pass";
+    case AclAction::kAlways: return "always";
+  }
+  return "?";
+}
+
+std::string Hex(std::string_view s) {
+  std::string out;
+  for (char c : s) absl::StrAppendFormat(&out, "%02x", static_cast<unsigned char>(c));
+  return out;
+}
+
+}  // namespace
+
+struct BuilderAccess {
+  static void Dump(const DatasetBuilder& d, const std::string& indent, std::string* out) {
+    auto line = [&](const std::string& s) { absl::StrAppend(out, indent, s, "\n"); };
+    line(absl::StrCat("type ", std::string(DatasetTypeName(d.type_))));
+    line(absl::StrCat("ttl ", d.ttl_));
+    if (d.has_soa_) {
+      const auto& s = d.soa_;
+      line(absl::StrCat("soa ", s.ttl, " ", NameText(s.origin), " ", NameText(s.person), " ",
+                        s.serial, " ", s.refresh, " ", s.retry, " ", s.expire, " ", s.minimum));
+    }
+    if (d.has_ns_) {
+      std::string l = absl::StrCat("ns ", d.ns_.ttl);
+      for (const auto& n : d.ns_.names) absl::StrAppend(&l, " ", NameText(n));
+      line(l);
+    }
+    for (std::size_t i = 0; i < 10; ++i) {
+      if (d.vars_[i]) line(absl::StrCat("var ", i, " ", *d.vars_[i]));
+    }
+    if (d.base_template_) line(absl::StrCat("base ", *d.base_template_));
+    if (d.expires_) line(absl::StrCat("expires ", d.expires_));
+    if (d.type_ == DatasetType::kIp4TSet || d.type_ == DatasetType::kIp6TSet) {
+      const Value& v = d.dataset_value_;
+      line(absl::StrCat("dsvalue = ", Ip4Text(v.a), " ",
+                        v.txt ? absl::StrCat("\"", *v.txt, "\"") : "-"));
+    }
+    std::vector<std::string> entries;
+    static constexpr const char* kLevel[] = {"ip4/32 ", "ip4/24 ", "ip4/16 ", "ip4/8 "};
+    for (int l = 0; l < 4; ++l) {
+      for (const auto& [k, v] : d.ip4_levels_[l]) {
+        char buf[16];
+        entries.push_back(absl::StrCat(kLevel[l], std::string(buf, FormatIp4Prefix(k, 4 - l, buf)),
+                                       " ", ValueText(d.values_, v)));
+      }
+    }
+    for (auto a : d.ip4_hosts_) entries.push_back(absl::StrCat("host4 ", Ip4Text(a)));
+    const bool acl = d.type_ == DatasetType::kAcl;
+    for (const auto& p : d.prefixes4_) {
+      std::uint32_t a = (std::uint32_t{p.addr[0]} << 24) | (std::uint32_t{p.addr[1]} << 16) |
+                        (std::uint32_t{p.addr[2]} << 8) | p.addr[3];
+      std::string pfx = absl::StrCat(Ip4Text(a), "/", p.len);
+      entries.push_back(acl ? absl::StrCat("acl4 ", pfx, " ", std::string(ActionName(p.action)),
+                                           p.action == 4 ? " " + ValueText(d.values_, p.value) : "")
+                            : absl::StrCat("prefix4 ", pfx, " ", ValueText(d.values_, p.value)));
+    }
+    for (const auto& p : d.prefixes6_) {
+      std::string pfx = absl::StrCat(Ip6Text(p.addr), "/", p.len);
+      entries.push_back(acl ? absl::StrCat("acl6 ", pfx, " ", std::string(ActionName(p.action)),
+                                           p.action == 4 ? " " + ValueText(d.values_, p.value) : "")
+                            : absl::StrCat("prefix6 ", pfx, " ", ValueText(d.values_, p.value)));
+    }
+    for (auto n : d.nets64_) {
+      entries.push_back(absl::StrFormat("net64 %x:%x:%x:%x", n >> 48, (n >> 32) & 0xffff,
+                                        (n >> 16) & 0xffff, n & 0xffff));
+    }
+    for (const auto& a : d.excluded128_) entries.push_back("excl128 " + Ip6Text(a));
+    for (const auto& e : d.names_) {
+      entries.push_back(absl::StrCat(e.wildcard ? "wild " : "name ", NameText(e.name), " ",
+                                     ValueText(d.values_, e.value)));
+    }
+    for (const auto& r : d.records_) {
+      std::string_view t = r.type == kTypeA     ? "A"
+                           : r.type == kTypeTxt ? "TXT"
+                           : r.type == kTypeMx  ? "MX"
+                                                : "TYPE";
+      entries.push_back(
+          absl::StrCat("rr ", NameText(r.name), " ", std::string(t), " ", r.ttl, " ", Hex(r.rdata)));
+    }
+    std::sort(entries.begin(), entries.end());
+    for (const auto& e : entries) line(e);
+    for (const auto& sz : d.subzones_) {
+      line(absl::StrCat("sub ", NameText(sz.name)));
+      for (const auto& child : sz.datasets) Dump(*child, indent + "  ", out);
+    }
+  }
+};
+
+std::string DumpDataset(const DatasetBuilder& ds) {
+  std::string out;
+  BuilderAccess::Dump(ds, "", &out);
+  return out;
+}
+
+}  // namespace meshbl::table

@@ -1,0 +1,444 @@
+// Per-packet code (MESHBL_HOT_SOURCES): no allocation, no exceptions, no locks.
+#include "meshbl/table/query.h"
+
+#include <cstring>
+
+#include "meshbl/dns/name.h"
+#include "table/ip_text.h"
+
+namespace meshbl::table {
+
+namespace f = format;
+
+void Answer::Reset() noexcept {
+  drop = false;
+  rcode = Rcode::kNoError;
+  aa = false;
+  zone = nullptr;
+  found = false;
+  answer_count = 0;
+  authority_count = 0;
+  data_len_ = 0;
+}
+
+bool Answer::Store(std::span<const std::uint8_t> rdata, std::uint32_t* off) noexcept {
+  if (rdata.size() > kDataCap - data_len_) return false;
+  if (!rdata.empty()) std::memcpy(data_ + data_len_, rdata.data(), rdata.size());
+  *off = static_cast<std::uint32_t>(data_len_);
+  data_len_ += rdata.size();
+  return true;
+}
+
+bool Answer::AddAnswer(std::uint16_t type, std::uint32_t ttl,
+                       std::span<const std::uint8_t> rdata) noexcept {
+  for (int i = 0; i < answer_count; ++i) {
+    Rr& r = answer[i];
+    if (r.type == type && r.len == rdata.size() &&
+        std::memcmp(data_ + r.off, rdata.data(), rdata.size()) == 0) {
+      if (ttl < r.ttl) r.ttl = ttl;
+      return true;
+    }
+  }
+  if (answer_count == kMaxAnswer) return false;
+  std::uint32_t off;
+  if (!Store(rdata, &off)) return false;
+  answer[answer_count++] = {type, ttl, off, static_cast<std::uint16_t>(rdata.size())};
+  return true;
+}
+
+bool Answer::AddAuthority(std::uint16_t type, std::uint32_t ttl,
+                          std::span<const std::uint8_t> rdata) noexcept {
+  if (authority_count == kMaxAuthority) return false;
+  std::uint32_t off;
+  if (!Store(rdata, &off)) return false;
+  authority[authority_count++] = {type, ttl, off, static_cast<std::uint16_t>(rdata.size())};
+  return true;
+}
+
+namespace {
+
+// The parsed form of a query name relative to its zone (§4 "IP query").
+struct Subject {
+  bool ip4 = false;  // ip4 datasets look up `v4`
+  bool ip6 = false;  // ip6 datasets look up hi/lo
+  std::uint32_t v4 = 0;
+  std::uint64_t hi = 0, lo = 0;
+  char text4[16];
+  std::size_t text4_len = 0;
+  char text6[kMaxIpText];
+  std::size_t text6_len = 0;
+};
+
+bool ParseIp4Labels(std::span<const std::uint8_t> rel, std::uint32_t* out) noexcept {
+  std::uint32_t octets[4];
+  int n = 0;
+  std::size_t i = 0;
+  while (i < rel.size()) {
+    std::size_t l = rel[i++];
+    if (n == 4 || l < 1 || l > 3) return false;
+    std::uint32_t v = 0;
+    for (std::size_t k = 0; k < l; ++k) {
+      std::uint8_t c = rel[i + k];
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + (c - '0');
+    }
+    if (v > 255) return false;
+    octets[n++] = v;
+    i += l;
+  }
+  if (n != 4) return false;
+  *out = (octets[3] << 24) | (octets[2] << 16) | (octets[1] << 8) | octets[0];
+  return true;
+}
+
+bool ParseIp6Labels(std::span<const std::uint8_t> rel, std::uint64_t* hi,
+                    std::uint64_t* lo) noexcept {
+  if (rel.size() != 64) return false;
+  std::uint8_t nib[32];
+  for (int k = 0; k < 32; ++k) {
+    if (rel[static_cast<std::size_t>(2 * k)] != 1) return false;
+    std::uint8_t c = rel[static_cast<std::size_t>(2 * k + 1)];
+    if (c >= '0' && c <= '9') {
+      nib[31 - k] = static_cast<std::uint8_t>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      nib[31 - k] = static_cast<std::uint8_t>(c - 'a' + 10);
+    } else {
+      return false;
+    }
+  }
+  std::uint64_t h = 0, l = 0;
+  for (int k = 0; k < 16; ++k) h = (h << 4) | nib[k];
+  for (int k = 16; k < 32; ++k) l = (l << 4) | nib[k];
+  *hi = h;
+  *lo = l;
+  return true;
+}
+
+void ParseSubject(std::span<const std::uint8_t> rel, bool map_ip4, Subject* s) noexcept {
+  if (ParseIp4Labels(rel, &s->v4)) {
+    s->ip4 = true;
+  } else if (ParseIp6Labels(rel, &s->hi, &s->lo)) {
+    s->ip6 = true;
+    std::uint8_t b[16];
+    for (int k = 0; k < 8; ++k) {
+      b[k] = static_cast<std::uint8_t>(s->hi >> (56 - 8 * k));
+      b[8 + k] = static_cast<std::uint8_t>(s->lo >> (56 - 8 * k));
+    }
+    s->text6_len = FormatIp6(b, s->text6);
+    if (map_ip4) {
+      if ((s->hi >> 48) == 0x2002) {  // 6to4: 2002:AABB:CCDD::/16, IPv6 stays valid
+        s->ip4 = true;
+        s->v4 = static_cast<std::uint32_t>(s->hi >> 16);
+      } else if (s->hi == 0 && (s->lo >> 32) == 0xffff) {  // ::ffff:a.b.c.d
+        s->ip4 = true;
+        s->ip6 = false;
+        s->v4 = static_cast<std::uint32_t>(s->lo);
+      }
+    }
+  }
+  if (s->ip4) s->text4_len = FormatIp4(s->v4, s->text4);
+}
+
+struct Context {
+  const Query& q;
+  Answer* out;
+  const Subject& subj;
+  std::span<const std::uint8_t> rel;
+  bool acl_empty;
+  const DsNode* always_acl;  // ACL "always listed": dataset holding the value
+  std::uint32_t always_value;
+  char client_text[kMaxIpText];
+  std::size_t client_len;
+};
+
+bool WantA(std::uint16_t t) noexcept { return t == kTypeA || t == kTypeAny; }
+bool WantTxt(std::uint16_t t) noexcept { return t == kTypeTxt || t == kTypeAny; }
+
+void AddValue(Context& c, const DsNode& ds, std::uint32_t ttl, std::uint32_t value_id,
+              std::string_view subject) noexcept {
+  const Snapshot& snap = ds.view.snapshot();
+  if (value_id >= snap.values().size()) return;
+  const f::ValueRec& v = snap.values()[value_id];
+  if (WantA(c.q.qtype)) {
+    std::uint8_t a[4] = {static_cast<std::uint8_t>(v.a >> 24), static_cast<std::uint8_t>(v.a >> 16),
+                         static_cast<std::uint8_t>(v.a >> 8), static_cast<std::uint8_t>(v.a)};
+    c.out->AddAnswer(kTypeA, ttl, a);
+  }
+  if (WantTxt(c.q.qtype)) {
+    std::uint8_t txt[1 + kMaxTxtExpansion];
+    std::size_t n = ExpandTxt(ds.txt, snap.String(v.txt), v.txt != f::kNone, subject,
+                              reinterpret_cast<char*>(txt + 1));
+    if (n > 0) {
+      txt[0] = static_cast<std::uint8_t>(n);
+      c.out->AddAnswer(kTypeTxt, ttl, std::span<const std::uint8_t>(txt, n + 1));
+    }
+  }
+}
+
+// "Always listed" from an ACL: the ACL's value with `$` = the client address.
+void AddAlways(Context& c, std::uint32_t ttl) noexcept {
+  AddValue(c, *c.always_acl, ttl, c.always_value, std::string_view(c.client_text, c.client_len));
+}
+
+bool Eval(Context& c, const DsNode& ds, std::span<const std::uint8_t> rel) noexcept;
+
+bool EvalIp(Context& c, const DsNode& ds, bool v6) noexcept {
+  const Subject& s = c.subj;
+  if (v6 ? !s.ip6 : !s.ip4) return false;
+  if (c.acl_empty) return false;
+  if (c.always_acl != nullptr) {
+    AddAlways(c, ds.view.ttl());
+    return true;
+  }
+  ValueList vl;
+  Match m = v6 ? ds.view.LookupIp6(s.hi, s.lo, &vl) : ds.view.LookupIp4(s.v4, &vl);
+  if (m != Match::kListed) return false;
+  std::string_view subject =
+      v6 ? std::string_view(s.text6, s.text6_len) : std::string_view(s.text4, s.text4_len);
+  for (int i = 0; i < vl.n; ++i) AddValue(c, ds, ds.view.ttl(), vl.ids[i], subject);
+  return true;
+}
+
+bool EvalName(Context& c, const DsNode& ds, std::span<const std::uint8_t> rel) noexcept {
+  if (rel.empty() || c.acl_empty) return false;
+  if (c.always_acl != nullptr) {
+    AddAlways(c, ds.view.ttl());
+    return true;
+  }
+  ValueList vl;
+  std::size_t subj_off = 0;
+  if (ds.view.LookupName(rel, &vl, &subj_off) != Match::kListed) return false;
+  // `$` = the matched entry's name (the wildcard base for a wildcard match),
+  // as an absolute name: the entry plus the zone (§4.6).
+  char text[4 * dns::kMaxNameWire];
+  std::span<const std::uint8_t> full = c.q.qname.subspan(subj_off);
+  std::size_t n = dns::NameToText(full, text, sizeof text);
+  if (n > sizeof text) n = sizeof text;
+  for (int i = 0; i < vl.n; ++i) AddValue(c, ds, ds.view.ttl(), vl.ids[i], {text, n});
+  return true;
+}
+
+bool EvalGeneric(Context& c, const DsNode& ds, std::span<const std::uint8_t> rel) noexcept {
+  bool found = false;
+  auto recs = ds.view.LookupGeneric(rel, &found);
+  if (!found) return false;
+  const Snapshot& snap = ds.view.snapshot();
+  // ANY returns A, MX, TXT in that order (§4.7).
+  static constexpr std::uint16_t kOrder[] = {kTypeA, kTypeMx, kTypeTxt};
+  for (std::uint16_t t : kOrder) {
+    if (c.q.qtype != t && c.q.qtype != kTypeAny) continue;
+    for (const auto& r : recs) {
+      if (r.type != t) continue;
+      auto rd = snap.Bytes(r.rdata);
+      if (rd.size() != r.rdlen) continue;
+      c.out->AddAnswer(r.type, r.ttl, rd);
+    }
+  }
+  return true;
+}
+
+bool EvalCombined(Context& c, const DsNode& ds, std::span<const std::uint8_t> rel) noexcept {
+  for (const SubZoneNode& sz : ds.subs) {
+    int off = dns::SuffixOffset(rel, sz.name);
+    if (off < 0) continue;
+    auto sub_rel = rel.first(static_cast<std::size_t>(off));
+    bool found = sub_rel.empty();  // a sub-zone apex always exists (§4.8)
+    for (const DsNode* child : sz.datasets) found |= Eval(c, *child, sub_rel);
+    return found;
+  }
+  return false;
+}
+
+bool Eval(Context& c, const DsNode& ds, std::span<const std::uint8_t> rel) noexcept {
+  switch (ds.view.type()) {
+    case DatasetType::kIp4Set:
+    case DatasetType::kIp4TSet:
+    case DatasetType::kIp4Trie:
+      return EvalIp(c, ds, false);
+    case DatasetType::kIp6Trie:
+    case DatasetType::kIp6TSet:
+      return EvalIp(c, ds, true);
+    case DatasetType::kDnSet:
+      return EvalName(c, ds, rel);
+    case DatasetType::kGeneric:
+      return EvalGeneric(c, ds, rel);
+    case DatasetType::kCombined:
+      return EvalCombined(c, ds, rel);
+    case DatasetType::kAcl:
+      return false;
+  }
+  return false;
+}
+
+AclResult AclFor(const DsNode* acl, const ClientAddr& client) noexcept {
+  if (acl == nullptr) return {};
+  if (client.family == 4) return acl->view.LookupAcl4(client.v4);
+  if (client.family == 6) return acl->view.LookupAcl6(client.hi, client.lo);
+  return {};
+}
+
+// Appends a label sequence plus the root label; false if it does not fit.
+std::size_t PutName(std::span<const std::uint8_t> labels, std::uint8_t* p) noexcept {
+  std::memcpy(p, labels.data(), labels.size());
+  p[labels.size()] = 0;
+  return labels.size() + 1;
+}
+
+void PutU32(std::uint8_t* p, std::uint32_t v) noexcept {
+  p[0] = static_cast<std::uint8_t>(v >> 24);
+  p[1] = static_cast<std::uint8_t>(v >> 16);
+  p[2] = static_cast<std::uint8_t>(v >> 8);
+  p[3] = static_cast<std::uint8_t>(v);
+}
+
+void AddSoa(const ZoneNode& z, Answer* out, bool authority) noexcept {
+  const f::DatasetRec& r = z.soa->view.rec();
+  const Snapshot& snap = z.soa->view.snapshot();
+  std::uint8_t buf[2 * dns::kMaxNameWire + 20];
+  std::size_t n = PutName(snap.Bytes(r.soa_origin), buf);
+  n += PutName(snap.Bytes(r.soa_person), buf + n);
+  std::uint32_t serial = r.soa_serial != 0 ? r.soa_serial : z.stamp;
+  for (std::uint32_t v : {serial, r.soa_refresh, r.soa_retry, r.soa_expire, r.soa_minimum}) {
+    PutU32(buf + n, v);
+    n += 4;
+  }
+  std::span<const std::uint8_t> rd(buf, n);
+  if (authority) {
+    out->AddAuthority(kTypeSoa, r.soa_minimum, rd);
+  } else {
+    out->AddAnswer(kTypeSoa, r.soa_ttl, rd);
+  }
+}
+
+void AddNs(const ZoneNode& z, Answer* out, bool authority) noexcept {
+  const f::DatasetRec& r = z.ns->view.rec();
+  const Snapshot& snap = z.ns->view.snapshot();
+  for (std::uint32_t ref : snap.Pool(r.ns_first, r.ns_count)) {
+    std::uint8_t buf[dns::kMaxNameWire];
+    std::size_t n = PutName(snap.Bytes(ref), buf);
+    std::span<const std::uint8_t> rd(buf, n);
+    if (authority) {
+      out->AddAuthority(kTypeNs, r.ns_ttl, rd);
+    } else {
+      out->AddAnswer(kTypeNs, r.ns_ttl, rd);
+    }
+  }
+}
+
+// All RRs of one type in the answer get the minimum TTL among them (§5).
+void EqualizeTtls(Answer* out) noexcept {
+  for (int i = 0; i < out->answer_count; ++i) {
+    std::uint32_t m = out->answer[i].ttl;
+    for (int j = 0; j < out->answer_count; ++j) {
+      if (out->answer[j].type == out->answer[i].type && out->answer[j].ttl < m) {
+        m = out->answer[j].ttl;
+      }
+    }
+    out->answer[i].ttl = m;
+  }
+}
+
+// ACL precedence across the global and the zone ACL (§4.9).
+int Rank(const AclResult& r) noexcept {
+  if (!r.matched) return 0;
+  switch (r.action) {
+    case AclAction::kIgnore: return 4;
+    case AclAction::kRefuse: return 3;
+    case AclAction::kEmpty: return 2;
+    case AclAction::kAlways: return 1;
+    case AclAction::kPass: return 0;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void Resolve(const ZoneSet& zones, const QueryOptions& options, const Query& q,
+             Answer* out) noexcept {
+  out->Reset();
+  const AclResult global = AclFor(zones.global_acl(), q.client);
+  if (global.matched && global.action == AclAction::kIgnore) {
+    out->drop = true;
+    return;
+  }
+  const ZoneNode* zone = nullptr;
+  int off = -1;
+  for (const ZoneNode& z : zones.zones()) {
+    off = dns::SuffixOffset(q.qname, z.name);
+    if (off >= 0) {
+      zone = &z;
+      break;
+    }
+  }
+  if (zone == nullptr) {
+    out->rcode = Rcode::kRefused;
+    return;
+  }
+  out->zone = zone;
+  const AclResult local = AclFor(zone->acl, q.client);
+  const AclResult& acl = Rank(global) >= Rank(local) ? global : local;
+  if (acl.matched && acl.action == AclAction::kIgnore) {
+    out->drop = true;
+    return;
+  }
+  if (acl.matched && acl.action == AclAction::kRefuse) {
+    out->rcode = Rcode::kRefused;
+    return;
+  }
+  if (zone->expires != 0 && q.now >= zone->expires) {
+    out->rcode = Rcode::kServFail;
+    return;
+  }
+  out->aa = !q.class_any;
+
+  const auto rel = q.qname.first(static_cast<std::size_t>(off));
+  Subject subj;
+  ParseSubject(rel, zone->has_ip4, &subj);
+  Context ctx{q, out, subj, rel, acl.matched && acl.action == AclAction::kEmpty, nullptr, 0, {},
+              0};
+  if (acl.matched && acl.action == AclAction::kAlways) {
+    // The global ACL's value wins when both say "always listed".
+    ctx.always_acl = global.matched && global.action == AclAction::kAlways ? zones.global_acl()
+                                                                           : zone->acl;
+    ctx.always_value =
+        global.matched && global.action == AclAction::kAlways ? global.value : local.value;
+    if (q.client.family == 4) {
+      ctx.client_len = FormatIp4(q.client.v4, ctx.client_text);
+    } else if (q.client.family == 6) {
+      std::uint8_t b[16];
+      for (int k = 0; k < 8; ++k) {
+        b[k] = static_cast<std::uint8_t>(q.client.hi >> (56 - 8 * k));
+        b[8 + k] = static_cast<std::uint8_t>(q.client.lo >> (56 - 8 * k));
+      }
+      ctx.client_len = FormatIp6(b, ctx.client_text);
+    }
+  }
+
+  bool found = false;
+  if (ctx.rel.empty()) {
+    // §5 step 9: the apex exists; SOA/ANY needs $SOA, NS/ANY needs $NS.
+    found = true;
+    const bool want_soa = q.qtype == kTypeSoa || q.qtype == kTypeAny;
+    const bool want_ns = q.qtype == kTypeNs || q.qtype == kTypeAny;
+    if ((want_soa && zone->soa == nullptr) || (want_ns && zone->ns == nullptr)) {
+      out->rcode = Rcode::kRefused;
+      out->aa = false;
+      return;
+    }
+    if (want_soa) AddSoa(*zone, out, false);
+    if (want_ns) AddNs(*zone, out, false);
+  }
+  for (const DsNode* ds : zone->datasets) found |= Eval(ctx, *ds, ctx.rel);
+  EqualizeTtls(out);
+  out->found = found;
+  if (!found) {
+    out->rcode = Rcode::kNxDomain;
+    if (zone->soa != nullptr) AddSoa(*zone, out, true);
+  } else if (out->answer_count == 0) {
+    if (zone->soa != nullptr) AddSoa(*zone, out, true);
+  } else if (!options.lazy && zone->ns != nullptr) {
+    AddNs(*zone, out, true);
+  }
+}
+
+}  // namespace meshbl::table
