@@ -142,7 +142,7 @@ void ParseSubject(std::span<const std::uint8_t> rel, bool map_ip4, Subject* s) n
 struct Context {
   const Query& q;
   Answer* out;
-  const Subject& subj;
+  const Subject* subj;
   std::span<const std::uint8_t> rel;
   bool acl_empty;
   const DsNode* always_acl;  // ACL "always listed": dataset holding the value
@@ -183,7 +183,7 @@ void AddAlways(Context& c, std::uint32_t ttl) noexcept {
 bool Eval(Context& c, const DsNode& ds, std::span<const std::uint8_t> rel) noexcept;
 
 bool EvalIp(Context& c, const DsNode& ds, bool v6) noexcept {
-  const Subject& s = c.subj;
+  const Subject& s = *c.subj;
   if (v6 ? !s.ip6 : !s.ip4) return false;
   if (c.acl_empty) return false;
   if (c.always_acl != nullptr) {
@@ -208,11 +208,10 @@ bool EvalName(Context& c, const DsNode& ds, std::span<const std::uint8_t> rel) n
   ValueList vl;
   std::size_t subj_off = 0;
   if (ds.view.LookupName(rel, &vl, &subj_off) != Match::kListed) return false;
-  // `$` = the matched entry's name (the wildcard base for a wildcard match),
-  // as an absolute name: the entry plus the zone (§4.6).
+  // `$` = the matched entry's name relative to the zone (the wildcard base
+  // for a wildcard match), as rbldnsd prints it (§4.6).
   char text[4 * dns::kMaxNameWire];
-  std::span<const std::uint8_t> full = c.q.qname.subspan(subj_off);
-  std::size_t n = dns::NameToText(full, text, sizeof text);
+  std::size_t n = dns::NameToText(rel.subspan(subj_off), text, sizeof text);
   if (n > sizeof text) n = sizeof text;
   for (int i = 0; i < vl.n; ++i) AddValue(c, ds, ds.view.ttl(), vl.ids[i], {text, n});
   return true;
@@ -242,8 +241,15 @@ bool EvalCombined(Context& c, const DsNode& ds, std::span<const std::uint8_t> re
     int off = dns::SuffixOffset(rel, sz.name);
     if (off < 0) continue;
     auto sub_rel = rel.first(static_cast<std::size_t>(off));
+    // IP names are relative to the sub-zone, so parse them again.
+    bool map_ip4 = false;
+    for (const DsNode* child : sz.datasets) map_ip4 |= child->view.is_ip4();
+    Subject subj;
+    ParseSubject(sub_rel, map_ip4, &subj);
+    Context sub = c;
+    sub.subj = &subj;
     bool found = sub_rel.empty();  // a sub-zone apex always exists (§4.8)
-    for (const DsNode* child : sz.datasets) found |= Eval(c, *child, sub_rel);
+    for (const DsNode* child : sz.datasets) found |= Eval(sub, *child, sub_rel);
     return found;
   }
   return false;
@@ -394,7 +400,7 @@ void Resolve(const ZoneSet& zones, const QueryOptions& options, const Query& q,
   const auto rel = q.qname.first(static_cast<std::size_t>(off));
   Subject subj;
   ParseSubject(rel, zone->has_ip4, &subj);
-  Context ctx{q, out, subj, rel, acl.matched && acl.action == AclAction::kEmpty, nullptr, 0, {},
+  Context ctx{q, out, &subj, rel, acl.matched && acl.action == AclAction::kEmpty, nullptr, 0, {},
               0};
   if (acl.matched && acl.action == AclAction::kAlways) {
     // The global ACL's value wins when both say "always listed".
