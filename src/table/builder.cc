@@ -84,9 +84,12 @@ void DatasetBuilder::SetExpires(std::int64_t expires) {
 
 std::uint32_t DatasetBuilder::InternValue(const Value* v) {
   if (v == nullptr) return kExcluded;
+  // Fast path: consecutive entries usually share the scope default.
+  if (last_value_ < values_.size() && values_[last_value_] == *v) return last_value_;
   std::string key = absl::StrCat(v->a, v->txt ? "+" : "-", v->txt.value_or(""));
   auto [it, inserted] = value_ids_.try_emplace(key, static_cast<std::uint32_t>(values_.size()));
   if (inserted) values_.push_back(*v);
+  last_value_ = it->second;
   return it->second;
 }
 
@@ -622,6 +625,12 @@ std::uint32_t DatasetWriter::Write(const DatasetBuilder& ds, std::uint32_t paren
     case DatasetType::kDnSet:
       r.tables[f::kTableMain] = WriteNames(ds.names_, false, m);
       r.tables[f::kTableSecond] = WriteNames(ds.names_, true, m);
+      for (const auto& e : ds.names_) {
+        if (!e.wildcard) continue;
+        auto labels = static_cast<unsigned>(dns::CountLabels(std::span<const std::uint8_t>(
+            reinterpret_cast<const std::uint8_t*>(e.name.data()), e.name.size())));
+        r.lens6[labels / 64] |= 1ULL << (labels % 64);
+      }
       break;
     case DatasetType::kGeneric: {
       // Group records by name, keeping file order within a name.

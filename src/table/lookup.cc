@@ -63,8 +63,12 @@ DatasetView::DatasetView(const Snapshot& snap, std::uint32_t index) noexcept
   for (int len = 32; len >= 0; --len) {
     if (rec_->lens4 >> len & 1) lens4_[nlens4_++] = static_cast<std::uint8_t>(len);
   }
-  for (int len = 128; len >= 0; --len) {
-    if (rec_->lens6[len / 64] >> (len % 64) & 1) lens6_[nlens6_++] = static_cast<std::uint8_t>(len);
+  if (type_ == DatasetType::kIp6Trie || type_ == DatasetType::kAcl) {
+    for (int len = 128; len >= 0; --len) {
+      if (rec_->lens6[len / 64] >> (len % 64) & 1) {
+        lens6_[nlens6_++] = static_cast<std::uint8_t>(len);
+      }
+    }
   }
 }
 
@@ -166,10 +170,14 @@ Match DatasetView::LookupName(std::span<const std::uint8_t> name, ValueList* out
   }
   if (wild_.capacity == 0) return Match::kNone;
   // Then wildcards, from the longest parent down; the first base found decides.
+  // Only parents with a label count some wildcard base has are probed.
+  unsigned labels = static_cast<unsigned>(dns::CountLabels(name));
   std::size_t off = 0;
   while (off < name.size()) {
     off += 1u + name[off];
+    --labels;
     if (off >= name.size()) break;
+    if (labels >= 128 || !(rec_->lens6[labels / 64] >> (labels % 64) & 1)) continue;
     if (const f::SlotName* s = FindName(*snap_, wild_, name.subspan(off))) {
       *subject = off;
       return DecodeWord(s->val, out) ? Match::kListed : Match::kNone;

@@ -131,6 +131,7 @@ class DatasetBuilder {
   static constexpr std::uint32_t kExcluded = 0xfffffffe;
   std::uint32_t InternValue(const Value* v);
   std::vector<Value> values_;
+  std::uint32_t last_value_ = 0xffffffff;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> ip4_levels_[4];  // /32 /24 /16 /8
   std::vector<std::uint32_t> ip4_hosts_;
   struct Prefix {

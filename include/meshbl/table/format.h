@@ -149,7 +149,8 @@ struct DatasetRec {
   std::int64_t expires;
   std::uint64_t entry_count;
   std::uint64_t lens4;     // bit n: some ip4 prefix of length n exists
-  std::uint64_t lens6[3];  // bit n (0..128): some ip6 prefix of length n exists
+  std::uint64_t lens6[3];  // bit n (0..128): some ip6 prefix of length n exists;
+                           // dnset: bit n (0..127): a wildcard base has n labels
 };
 
 struct ZoneRec {
