@@ -232,35 +232,47 @@ void BM_Ip4SetResolve(benchmark::State& state) {
 }
 BENCHMARK(BM_Ip4SetResolve);
 
-void BM_DnSetLookup(benchmark::State& state) {
-  constexpr std::uint32_t kNames = 1'000'000;
-  static std::shared_ptr<const Snapshot> snap;
+struct DnSetData {
+  static constexpr std::uint32_t kNames = 1'000'000;
+  std::shared_ptr<const Snapshot> snap;
   // Probe names packed back to back, as they would sit in packet buffers.
-  static std::string probe_bytes;
-  static std::vector<std::pair<std::uint32_t, std::uint32_t>> probes;  // offset, length
-  if (!snap) {
-    SnapshotBuilder b;
-    auto ds = std::make_unique<DatasetBuilder>(DatasetType::kDnSet, "dnset:bench");
-    Value v{0x7f000002, std::nullopt};
-    auto name = [](std::uint32_t i) {
-      std::string text = "host" + std::to_string(Key(i) % 100000) + ".d" + std::to_string(i) +
-                         ".example" + std::to_string(i % 7);
-      std::string w;
-      dns::ParseName(text, &w);
-      return w;
-    };
-    for (std::uint32_t i = 0; i < kNames; ++i) ds->AddName(name(i), i % 10 == 0, &v);
-    b.AddToZone(std::string("\2bl\4test"), b.AdoptDataset(std::move(ds)));
-    snap = *Snapshot::FromImage(b.Build(0), "dnset");
-    std::mt19937 rng(3);
-    for (int i = 0; i < (1 << 20); ++i) {
-      auto r = static_cast<std::uint32_t>(rng() % kNames);
-      std::string n = i % 2 == 0 ? name(r) : name(kNames + r);
-      probes.emplace_back(static_cast<std::uint32_t>(probe_bytes.size()),
+  std::string probe_bytes;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> probes;  // offset, length
+};
+
+DnSetData& DnSet() {
+  static DnSetData d;
+  if (d.snap) return d;
+  SnapshotBuilder b;
+  auto ds = std::make_unique<DatasetBuilder>(DatasetType::kDnSet, "dnset:bench");
+  Value v{0x7f000002, std::nullopt};
+  auto name = [](std::uint32_t i) {
+    std::string text = "host" + std::to_string(Key(i) % 100000) + ".d" + std::to_string(i) +
+                       ".example" + std::to_string(i % 7);
+    std::string w;
+    dns::ParseName(text, &w);
+    return w;
+  };
+  for (std::uint32_t i = 0; i < DnSetData::kNames; ++i) ds->AddName(name(i), i % 10 == 0, &v);
+  b.AddToZone(std::string("\2bl\4test"), b.AdoptDataset(std::move(ds)));
+  d.snap = *Snapshot::FromImage(b.Build(0), "dnset");
+  std::mt19937 rng(3);
+  for (int i = 0; i < (1 << 20); ++i) {
+    auto r = static_cast<std::uint32_t>(rng() % DnSetData::kNames);
+    std::string n = i % 2 == 0 ? name(r) : name(DnSetData::kNames + r);
+    d.probes.emplace_back(static_cast<std::uint32_t>(d.probe_bytes.size()),
                           static_cast<std::uint32_t>(n.size()));
-      probe_bytes += n;
-    }
+    d.probe_bytes += n;
   }
+  return d;
+}
+
+void BM_DnSetLookup(benchmark::State& state) {
+  DnSetData& d = DnSet();
+  const auto& snap = d.snap;
+  const auto& probes = d.probes;
+  const auto& probe_bytes = d.probe_bytes;
+  constexpr std::uint32_t kNames = DnSetData::kNames;
   DatasetView view(*snap, 0);
   const auto* base = reinterpret_cast<const std::uint8_t*>(probe_bytes.data());
   std::size_t i = 0, before = g_allocs, subject;
@@ -275,6 +287,30 @@ void BM_DnSetLookup(benchmark::State& state) {
       static_cast<double>(snap->DatasetBytes(0)) / static_cast<double>(kNames);
 }
 BENCHMARK(BM_DnSetLookup);
+
+void BM_DnSetLookupBatched(benchmark::State& state) {
+  DnSetData& d = DnSet();
+  DatasetView view(*d.snap, 0);
+  constexpr std::size_t kBatch = 64;
+  std::span<const std::uint8_t> batch[kBatch];
+  Match match[kBatch];
+  static ValueList out[kBatch];
+  std::size_t subjects[kBatch];
+  const auto* base = reinterpret_cast<const std::uint8_t*>(d.probe_bytes.data());
+  std::size_t i = 0;
+  for (auto _ : state) {
+    for (std::size_t k = 0; k < kBatch; ++k) {
+      auto [off, len] = d.probes[(i + k) & (d.probes.size() - 1)];
+      batch[k] = {base + off, len};
+    }
+    view.LookupNameBatch(batch, kBatch, match, out, subjects);
+    benchmark::DoNotOptimize(match);
+    i = (i + kBatch) & (d.probes.size() - 1);
+  }
+  state.counters["queries/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * kBatch, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_DnSetLookupBatched);
 
 void BM_CompileIp4Set(benchmark::State& state) {
   std::string path = "/tmp/meshbl_bench_10m_" + std::to_string(getpid()) + ".txt";

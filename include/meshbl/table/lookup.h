@@ -79,6 +79,11 @@ class DatasetView {
   void LookupIp4Batch(const std::uint32_t* addrs, std::size_t n,
                       std::uint32_t* words) const noexcept;
 
+  // dnset throughput path: LookupName for `n` names, with the table slots
+  // and then the stored names of each group prefetched before comparing.
+  void LookupNameBatch(const std::span<const std::uint8_t>* names, std::size_t n, Match* match,
+                       ValueList* out, std::size_t* subjects) const noexcept;
+
   // Decodes a value word into value ids; false when nothing is listed.
   bool DecodeWord(std::uint32_t word, ValueList* out) const noexcept;
 

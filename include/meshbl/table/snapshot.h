@@ -48,6 +48,11 @@ class Snapshot {
     std::string_view s = String(ref);
     return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
   }
+  // Address of a string reference for prefetching (no memory is read);
+  // nullptr when out of bounds.
+  const char* StringAddress(std::uint32_t ref) const noexcept {
+    return ref < strings_.size() ? strings_.data() + ref : nullptr;
+  }
   // Pool range; empty if out of bounds.
   std::span<const std::uint32_t> Pool(std::uint32_t first, std::uint32_t count) const noexcept;
   // Raw bytes of section `index` (validated at open).
