@@ -326,17 +326,18 @@ int Compile(const std::vector<std::string>& args) {
     return 1;
   }
   // Validate what we are about to publish with the same code that opens it.
-  auto check = table::Snapshot::FromImage(*image, o.output);
+  auto check = table::Snapshot::FromImage(std::move(*image), o.output);
   if (!check.ok()) {
     std::fprintf(stderr, "meshbl: internal error: %s\n",
                  std::string(check.status().message()).c_str());
     return 1;
   }
-  if (auto st = util::WriteFileAtomically(o.output, *image); !st.ok()) {
+  if (auto st = util::WriteFileAtomically(o.output, (*check)->bytes()); !st.ok()) {
     std::fprintf(stderr, "meshbl: %s\n", std::string(st.message()).c_str());
     return 1;
   }
-  std::printf("%s: %zu bytes, %zu datasets, %zu zones\n", o.output.c_str(), image->size(),
+  std::printf("%s: %zu bytes, %zu datasets, %zu zones\n", o.output.c_str(),
+              (*check)->bytes().size(),
               (*check)->datasets().size(), (*check)->zones().size());
   return 0;
 }
