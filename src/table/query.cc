@@ -187,7 +187,7 @@ bool EvalIp(Context& c, const DsNode& ds, bool v6) noexcept {
   if (v6 ? !s.ip6 : !s.ip4) return false;
   if (c.acl_empty) return false;
   if (c.always_acl != nullptr) {
-    AddAlways(c, ds.view.ttl());
+    AddAlways(c, c.always_acl->view.ttl());  // the ACL's TTL, as rbldnsd
     return true;
   }
   ValueList vl;
@@ -202,7 +202,7 @@ bool EvalIp(Context& c, const DsNode& ds, bool v6) noexcept {
 bool EvalName(Context& c, const DsNode& ds, std::span<const std::uint8_t> rel) noexcept {
   if (rel.empty() || c.acl_empty) return false;
   if (c.always_acl != nullptr) {
-    AddAlways(c, ds.view.ttl());
+    AddAlways(c, c.always_acl->view.ttl());  // the ACL's TTL, as rbldnsd
     return true;
   }
   ValueList vl;
