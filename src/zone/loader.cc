@@ -171,14 +171,14 @@ class TypeParser {
   }
 
   // The value after a key: `rest` is what follows the key (already checked
-  // by IsValidKeyTail). Returns false (warned) when invalid.
-  bool EntryValue(std::string_view rest, table::Value* out, const LoadContext& ctx) const {
+  // by IsValidKeyTail). Returns the scope default itself (no copy: this is
+  // the per-line path), `scratch` filled with the parsed value, or nullptr
+  // (warned) when the value is invalid.
+  const table::Value* EntryValue(std::string_view rest, table::Value* scratch,
+                                 const LoadContext& ctx) const {
     SkipBlanks(&rest);
-    if (rest.empty() || IsCommentChar(rest[0])) {
-      *out = def_;
-      return true;
-    }
-    return CheckedValue(rest, def_, out, ctx);
+    if (rest.empty() || IsCommentChar(rest[0])) return &def_;
+    return CheckedValue(rest, def_, scratch, ctx) ? scratch : nullptr;
   }
 
   static bool TakeExclusion(std::string_view* s) {
@@ -201,9 +201,10 @@ class TypeParser {
       return ctx.Warn("invalid range (non-zero host part)");
     }
     if (ctx.OverMaxRange(std::uint64_t{last} - first)) return;
-    table::Value v;
-    if (!excl && !EntryValue(rest, &v, ctx)) return;
-    for (DatasetBuilder* b : sinks_) b->AddIp4Range(first, last, excl ? nullptr : &v);
+    table::Value scratch;
+    const table::Value* v = nullptr;  // nullptr = exclusion
+    if (!excl && (v = EntryValue(rest, &scratch, ctx)) == nullptr) return;
+    for (DatasetBuilder* b : sinks_) b->AddIp4Range(first, last, v);
   }
 
   void Ip4TSetLine(std::string_view s, const LoadContext& ctx) {
@@ -229,10 +230,11 @@ class TypeParser {
       return ctx.Warn("invalid range (non-zero host part)");
     }
     if (ctx.OverMaxRange(~Ip4Mask(bits))) return;
-    table::Value v;
-    if (!excl && !EntryValue(rest, &v, ctx)) return;
+    table::Value scratch;
+    const table::Value* v = nullptr;  // nullptr = exclusion
+    if (!excl && (v = EntryValue(rest, &scratch, ctx)) == nullptr) return;
     bool added = true;
-    for (DatasetBuilder* b : sinks_) added = b->AddIp4Prefix(a, bits, excl ? nullptr : &v);
+    for (DatasetBuilder* b : sinks_) added = b->AddIp4Prefix(a, bits, v);
     if (!added) ctx.Warn(absl::StrCat("duplicated entry for ", Ip4Text(a), "/", bits));
   }
 
@@ -247,10 +249,11 @@ class TypeParser {
     if (MaskIp6(&addr, bits) && !ctx.options->accept_host_bits) {
       return ctx.Warn("invalid range (non-zero host part)");
     }
-    table::Value v;
-    if (!excl && !EntryValue(rest, &v, ctx)) return;
+    table::Value scratch;
+    const table::Value* v = nullptr;  // nullptr = exclusion
+    if (!excl && (v = EntryValue(rest, &scratch, ctx)) == nullptr) return;
     bool added = true;
-    for (DatasetBuilder* b : sinks_) added = b->AddIp6Prefix(addr, bits, excl ? nullptr : &v);
+    for (DatasetBuilder* b : sinks_) added = b->AddIp6Prefix(addr, bits, v);
     if (!added) ctx.Warn(absl::StrCat("duplicated entry for ", Ip6Text(addr), "/", bits));
   }
 
@@ -286,21 +289,15 @@ class TypeParser {
       plain = false;
       s.remove_prefix(2);
     }
-    std::string name;
-    if (!ParseDomainWord(&s, /*lowercase=*/true, &name) || name.empty()) {
+    if (!ParseDomainWord(&s, /*lowercase=*/true, &name_) || name_.empty()) {
       return ctx.Warn("invalid domain name");
     }
-    table::Value v;
-    if (!excl) {
-      if (s.empty() || IsCommentChar(s[0])) {
-        v = def_;
-      } else if (!CheckedValue(s, def_, &v, ctx)) {
-        return;
-      }
-    }
+    table::Value scratch;
+    const table::Value* v = nullptr;  // nullptr = exclusion
+    if (!excl && (v = EntryValue(s, &scratch, ctx)) == nullptr) return;
     for (DatasetBuilder* b : sinks_) {
-      if (plain) b->AddName(name, false, excl ? nullptr : &v);
-      if (wild) b->AddName(name, true, excl ? nullptr : &v);
+      if (plain) b->AddName(name_, false, v);
+      if (wild) b->AddName(name_, true, v);
     }
   }
 
@@ -473,6 +470,7 @@ class TypeParser {
   table::Value def_;  // the scope default (`:` line), built-in at file start
   AclAction acl_def_action_ = AclAction::kIgnore;
   bool have_dataset_value_ = false;
+  std::string name_;  // dnset: reused per line to avoid an allocation
 };
 
 // One dataset load: specials, line dispatch, combined sub-datasets.
