@@ -221,6 +221,9 @@ bool EvalGeneric(Context& c, const DsNode& ds, std::span<const std::uint8_t> rel
   bool found = false;
   auto recs = ds.view.LookupGeneric(rel, &found);
   if (!found) return false;
+  // ACL `empty` / always listed: the name exists but rbldnsd adds none of its
+  // records (NODATA) [obs: differential_test aclempty/aclalways].
+  if (c.acl_empty || c.always_acl != nullptr) return true;
   const Snapshot& snap = ds.view.snapshot();
   // ANY returns A, MX, TXT in that order (§4.7).
   static constexpr std::uint16_t kOrder[] = {kTypeA, kTypeMx, kTypeTxt};
