@@ -233,6 +233,17 @@ TEST(Loader, WarningsCarryFileAndLine) {
   EXPECT_EQ(ds.warnings[0].ToString(), "f.txt:2: invalid address");
 }
 
+TEST(Loader, LongLineIsTruncatedWithWarning) {
+  // §2 a line over 32 KiB: warning, the first 32 KiB are parsed, the rest of
+  // the line is skipped and the next line is read normally.
+  std::string text = "1.2.3.4 :2:" + std::string(40000, 'x') + "\n1.2.3.5\n";
+  auto ds = MustLoad(table::DatasetType::kIp4Set, {{"f", text}});
+  ASSERT_EQ(ds.warnings.size(), 2u);
+  EXPECT_EQ(ds.warnings[0].ToString(), "f:1: long line (truncated)");
+  EXPECT_EQ(ds.warnings[1].ToString(), "f:1: TXT RR truncated to 255 bytes");
+  EXPECT_EQ(ds.dataset->entry_count(), 2u);
+}
+
 TEST(Loader, ManyLinesParseQuickly) {
   // Throughput guard (generous bound for debug/sanitizer builds): 1M
   // ip4set lines. Release builds do ~10M lines/s.

@@ -23,8 +23,8 @@ namespace meshbl::zone {
 
 // Options shared by every dataset load; mirrors rbldnsd's -e, -C and -t.
 struct LoadOptions {
-  bool accept_host_bits = false;  // -e: mask host bits instead of skipping the line
-  bool allow_gzip = true;         // -C clears it: a gzip file then fails to load
+  bool accept_host_bits = false;     // -e: mask host bits instead of skipping the line
+  bool allow_gzip = true;            // -C clears it: a gzip file then fails to load
   std::uint32_t default_ttl = 2100;  // -t def
   std::uint32_t min_ttl = 0;         // -t min (0 with max 0 = no clamp)
   std::uint32_t max_ttl = 0;         // -t max
@@ -68,9 +68,9 @@ absl::StatusOr<LoadedDataset> LoadDatasetFromText(table::DatasetType type, std::
 
 // A parsed command-line zone spec `name:type:file[,file...]` (§1).
 struct ZoneSpec {
-  std::string zone;             // label sequence, lowercased; empty for the global ACL
+  std::string zone;  // label sequence, lowercased; empty for the global ACL
   table::DatasetType type;
-  std::string dataset_spec;     // "type:files" exactly as given: equal strings share a dataset
+  std::string dataset_spec;  // "type:files" exactly as given: equal strings share a dataset
   std::vector<std::string> files;
 };
 
