@@ -9,7 +9,8 @@
 // over UDP (RD clear, no EDNS, ANY too) and both replies are decoded with ldns.
 //
 // User-visible behaviours asserted, for every generated question:
-//  - the RCODE (NOERROR / NXDOMAIN / REFUSED / SERVFAIL) and the AA flag agree;
+//  - the RCODE (NOERROR / NXDOMAIN / REFUSED / SERVFAIL) and the AA flag agree
+//    (QCLASS IN, and QCLASS ANY for a sample: answered without AA);
 //  - the ANSWER section agrees as a multiset of (owner, type, TTL, rdata),
 //    names in rdata compared uncompressed (rbldnsd compresses them);
 //  - the AUTHORITY section agrees the same way (NS set on positive answers,
@@ -35,7 +36,9 @@
 //    sub-zone;
 //  - acl: a global ACL and zone ACLs that do not match 127.0.0.1, a zone ACL
 //    whose longest prefix for 127.0.0.1 is `pass`, `refuse`, `empty` and an
-//    always-listed value (with `$` = client address);
+//    always-listed value (with `$` = client address, the ACL's TTL, generic
+//    names existing without records), `blackhole` (no reply), and a bare
+//    keyword without `:` (TXT of an always-listed value);
 //  - $SOA (ttl 0, serial 0 = newest mtime), $NS (`-` names skipped), $TTL,
 //    $0..$9, $=, `$`, `$$`, undefined `$N`, apex SOA/NS/ANY (REFUSED without
 //    $SOA/$NS), several datasets in one zone (results merged, minimum TTL per
@@ -107,6 +110,7 @@ constexpr std::uint16_t kAny = 255;
 struct TestQuery {
   std::string name;  // presentation form, no trailing dot
   std::uint16_t qtype;
+  bool class_any = false;  // QCLASS ANY (255) instead of IN
 };
 
 struct Range4 {
@@ -231,7 +235,9 @@ class Generator {
         if (Chance(50)) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       }
     }
-    queries_[key].push_back({std::move(name), qtype});
+    // QCLASS ANY is answered like IN but without AA (§5 step 5).
+    const bool class_any = Chance(2);
+    queries_[key].push_back({std::move(name), qtype, class_any});
   }
 
   std::uint16_t OtherType() {
@@ -657,7 +663,9 @@ class Generator {
     }
     for (int i = 0; i < 60; ++i) {
       const U128 host = Pick(nets) | (Chance(30) ? Rand(0, 3) : (Rand128() & ~Mask6(64)));
-      a += "!" + (Chance(50) ? Ip6Text(host) : Ip6Full(host)) + "\n";
+      a += '!';
+      a += Chance(50) ? Ip6Text(host) : Ip6Full(host);
+      a += '\n';
       r.push_back({host, host});
     }
     a += "2001:db8::/64\n2001:db8:1:2:3\n!2001:db8:1:2\n::1\n:5:second default ignored\n"
@@ -932,6 +940,13 @@ class Generator {
     specs_.push_back("aclword.test:" + ip4tset_spec_);
     specs_.push_back("aclword.test:acl:" + word);
 
+    // acldrop: `blackhole` (= ignore): no reply at all.
+    const std::string drop = Write("drop.acl", "127.0.0.1 :blackhole\n");
+    specs_.push_back("acldrop.test:" + ip4tset_spec_);
+    specs_.push_back("acldrop.test:acl:" + drop);
+    for (std::uint16_t t : {kA, kTxt, kSoa, kNs}) Add("acldrop", "acldrop.test", t);
+    AddDataQueries("acldrop", Ip4Name(ip4tset_ranges_[0].lo, "acldrop.test"));
+
     for (const std::string key : {"aclpass", "aclrefuse", "aclalways", "aclempty", "aclword"}) {
       const std::string z = key + ".test";
       AddApexQueries(key, z);
@@ -1074,7 +1089,8 @@ void PutName(std::vector<std::uint8_t>* w, std::span<const std::uint8_t> labels)
 // sides the same way. `*max_size` gets an upper bound of the size rbldnsd's
 // compressed encoding of the same answer would need.
 std::vector<std::uint8_t> EncodeAnswer(std::span<const std::uint8_t> qname, std::uint16_t qtype,
-                                       const table::Answer& a, std::size_t* max_size) {
+                                       bool class_any, const table::Answer& a,
+                                       std::size_t* max_size) {
   std::vector<std::uint8_t> w;
   PutU16(&w, 0);  // id
   w.push_back(static_cast<std::uint8_t>(0x80 | (a.aa ? 0x04 : 0)));
@@ -1085,7 +1101,7 @@ std::vector<std::uint8_t> EncodeAnswer(std::span<const std::uint8_t> qname, std:
   PutU16(&w, 0);
   PutName(&w, qname);
   PutU16(&w, qtype);
-  PutU16(&w, 1);
+  PutU16(&w, class_any ? 255 : 1);
   *max_size = w.size();
   std::span<const std::uint8_t> zone_name;
   if (a.zone != nullptr) zone_name = a.zone->name;
@@ -1143,13 +1159,14 @@ class UdpClient {
     return connect(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
   }
 
-  // Sends `name`/`qtype`/IN (RD clear, no EDNS) and waits up to `timeout_ms`
+  // Sends `name`/`qtype`/IN or ANY (RD clear, no EDNS) and waits up to `timeout_ms`
   // for the reply carrying the same id. False when none came.
-  bool Ask(const std::string& name, std::uint16_t qtype, int timeout_ms,
+  bool Ask(const std::string& name, std::uint16_t qtype, bool class_any, int timeout_ms,
            std::vector<std::uint8_t>* reply) {
     ldns_rdf* dn = ldns_dname_new_frm_str(name.c_str());
     if (dn == nullptr) return false;
-    PktPtr q(ldns_pkt_query_new(dn, static_cast<ldns_rr_type>(qtype), LDNS_RR_CLASS_IN, 0));
+    PktPtr q(ldns_pkt_query_new(dn, static_cast<ldns_rr_type>(qtype),
+                                class_any ? LDNS_RR_CLASS_ANY : LDNS_RR_CLASS_IN, 0));
     const std::uint16_t id = ++id_;
     ldns_pkt_set_id(q.get(), id);
     ldns_pkt_set_rd(q.get(), false);
@@ -1278,7 +1295,7 @@ class Env {
                  "); its log:\n" + rbldnsd_log();
         return false;
       }
-      if (client_.Ask("ip4set.test", kSoa, 100, &reply)) return true;
+      if (client_.Ask("ip4set.test", kSoa, false, 100, &reply)) return true;
     }
     error_ = "rbldnsd did not answer within 5 s; its log:\n" + rbldnsd_log();
     return false;
@@ -1359,10 +1376,10 @@ std::string Describe(const TestQuery& q, const Reply& mine, const Reply& theirs)
     return r.dropped ? std::string(";; no reply (dropped)\n") : r.text;
   };
   return absl::StrFormat(
-      "disagreement for question: %s. IN %s\n"
+      "disagreement for question: %s. %s %s\n"
       "---------- meshbl (table::Resolve) ----------\n%s"
       "---------- rbldnsd ----------\n%s",
-      q.name, TypeName(q.qtype), show(mine), show(theirs));
+      q.name, q.class_any ? "ANY" : "IN", TypeName(q.qtype), show(mine), show(theirs));
 }
 
 class DifferentialTest : public ::testing::Test {
@@ -1394,7 +1411,7 @@ class DifferentialTest : public ::testing::Test {
     ASSERT_EQ(load_error, "") << "meshbl failed to load the data of this zone (rbldnsd loaded it)";
     ASSERT_NE(env_->zones(), nullptr) << "meshbl failed to load: " << env_->load_error("*");
     auto answer = std::make_unique<table::Answer>();
-    int compared = 0, mismatches = 0, oversize = 0;
+    int compared = 0, mismatches = 0, oversize = 0, dropped = 0;
     for (const TestQuery& q : it->second) {
       const bool canonical = q.name != Lower(q.name);
       std::string labels;
@@ -1404,6 +1421,7 @@ class DifferentialTest : public ::testing::Test {
       table::Query mq;
       mq.qname = qname;
       mq.qtype = q.qtype;
+      mq.class_any = q.class_any;
       mq.client = {4, 0x7f000001, 0, 0};
       mq.now = static_cast<std::int64_t>(std::time(nullptr));
       table::Resolve(*env_->zones(), table::QueryOptions{}, mq, answer.get());
@@ -1412,7 +1430,7 @@ class DifferentialTest : public ::testing::Test {
         mine.dropped = true;
       } else {
         std::size_t max_size = 0;
-        const auto wire = EncodeAnswer(qname, q.qtype, *answer, &max_size);
+        const auto wire = EncodeAnswer(qname, q.qtype, q.class_any, *answer, &max_size);
         if (max_size > 512) {  // rbldnsd would truncate: §9, not compared
           ++oversize;
           continue;
@@ -1421,14 +1439,17 @@ class DifferentialTest : public ::testing::Test {
       }
       Reply theirs;
       std::vector<std::uint8_t> wire;
-      bool got = env_->client().Ask(q.name, q.qtype, mine.dropped ? 250 : 1000, &wire);
-      if (!got && !mine.dropped) got = env_->client().Ask(q.name, q.qtype, 1000, &wire);
+      bool got = env_->client().Ask(q.name, q.qtype, q.class_any, mine.dropped ? 250 : 1000, &wire);
+      if (!got && !mine.dropped) {
+        got = env_->client().Ask(q.name, q.qtype, q.class_any, 1000, &wire);
+      }
       if (got) {
         Decode(wire, canonical, &theirs);
       } else {
         theirs.dropped = true;
       }
       ++compared;
+      if (theirs.dropped) ++dropped;
       if (!SameReply(mine, theirs)) {
         if (++mismatches <= kMaxReportedMismatches) ADD_FAILURE() << Describe(q, mine, theirs);
       }
@@ -1437,9 +1458,9 @@ class DifferentialTest : public ::testing::Test {
       ADD_FAILURE() << (mismatches - kMaxReportedMismatches) << " more disagreements not shown";
     }
     std::printf(
-        "[ %s ] %d questions compared, %d disagreements, %d skipped (reply could exceed "
-        "512 bytes: truncation differs by design, reference §9)\n",
-        key.c_str(), compared, mismatches, oversize);
+        "[ %s ] %d questions compared (%d unanswered by rbldnsd), %d disagreements, %d skipped "
+        "(reply could exceed 512 bytes: truncation differs by design, reference §9)\n",
+        key.c_str(), compared, dropped, mismatches, oversize);
     EXPECT_GT(compared, 0);
   }
 
@@ -1471,6 +1492,7 @@ TEST_F(DifferentialTest, AclRefuseAnswersLikeRbldnsd) { CheckZone("aclrefuse"); 
 TEST_F(DifferentialTest, AclAlwaysListedAnswersLikeRbldnsd) { CheckZone("aclalways"); }
 TEST_F(DifferentialTest, AclEmptyAnswersLikeRbldnsd) { CheckZone("aclempty"); }
 TEST_F(DifferentialTest, AclBareKeywordIsAlwaysListedTextLikeRbldnsd) { CheckZone("aclword"); }
+TEST_F(DifferentialTest, AclBlackholeDropsLikeRbldnsd) { CheckZone("acldrop"); }
 TEST_F(DifferentialTest, ExpiredZoneAnswersLikeRbldnsd) { CheckZone("expired"); }
 TEST_F(DifferentialTest, UnservedNamesAnswerLikeRbldnsd) { CheckZone("routing"); }
 
