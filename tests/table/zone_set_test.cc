@@ -1,0 +1,51 @@
+// ZoneSet: zones from several snapshots merge in order, the most specific
+// zone answers, the global ACL applies everywhere.
+#include "meshbl/table/zone_set.h"
+
+#include "gtest/gtest.h"
+#include "tests/table/test_util.h"
+
+namespace meshbl::table {
+namespace {
+
+using testing::Ask;
+using testing::Ip4;
+using testing::Labels;
+using testing::Val;
+
+std::shared_ptr<const Snapshot> Snap(const char* zone, std::uint32_t addr, std::uint32_t octet,
+                                     bool global_refuse = false) {
+  SnapshotBuilder b;
+  auto ds = std::make_unique<DatasetBuilder>(DatasetType::kIp4Set,
+                                             "ip4set:" + std::to_string(octet));
+  Value v = Val(octet);
+  ds->AddIp4Range(addr, addr, &v);
+  b.AddToZone(Labels(zone), b.AdoptDataset(std::move(ds)));
+  if (global_refuse) {
+    auto acl = std::make_unique<DatasetBuilder>(DatasetType::kAcl, "acl:g");
+    acl->AddAcl4(Ip4("10.0.0.0"), 8, AclAction::kRefuse, nullptr);
+    b.AddToZone("", b.AdoptDataset(std::move(acl)));
+  }
+  return *Snapshot::FromImage(b.Build(0), zone);
+}
+
+TEST(ZoneSet, SameZoneFromTwoSnapshotsMerges) {
+  auto zs = *ZoneSet::Create({Snap("bl.test", Ip4("127.0.0.2"), 2),
+                              Snap("bl.test", Ip4("127.0.0.2"), 3)});
+  ASSERT_EQ(zs->zones().size(), 1u);
+  EXPECT_EQ(zs->zones()[0].datasets.size(), 2u);
+  EXPECT_EQ(Ask(*zs, "2.0.0.127.bl.test"), "NOERROR A=127.0.0.2/2100 A=127.0.0.3/2100");
+}
+
+TEST(ZoneSet, MostSpecificZoneFirstAndGlobalAcl) {
+  auto zs = *ZoneSet::Create({Snap("test", Ip4("127.0.0.2"), 2, true),
+                              Snap("x.test", Ip4("127.0.0.4"), 4)});
+  ASSERT_EQ(zs->zones().size(), 2u);
+  EXPECT_EQ(zs->zones()[0].name.size(), Labels("x.test").size());
+  ASSERT_NE(zs->global_acl(), nullptr);
+  EXPECT_EQ(Ask(*zs, "4.0.0.127.x.test"), "NOERROR A=127.0.0.4/2100");
+  EXPECT_EQ(Ask(*zs, "4.0.0.127.x.test", kTypeA, {4, Ip4("10.1.2.3"), 0, 0}), "REFUSED");
+}
+
+}  // namespace
+}  // namespace meshbl::table
