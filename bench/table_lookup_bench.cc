@@ -112,8 +112,8 @@ Ip4Data& Ip4(bool all_levels) {
 }
 
 void Report(benchmark::State& state, std::size_t allocs_before) {
-  state.counters["queries/s"] = benchmark::Counter(static_cast<double>(state.iterations()),
-                                                   benchmark::Counter::kIsRate);
+  state.counters["queries/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
   state.counters["allocs_per_query"] =
       static_cast<double>(g_allocs - allocs_before) / static_cast<double>(state.iterations());
 }
@@ -167,10 +167,8 @@ void BM_Ip4SetExact32Batched(benchmark::State& state) {
   }
   const auto total = static_cast<double>(state.iterations()) * kBatch;
   state.SetItemsProcessed(static_cast<std::int64_t>(total));
-  state.counters["queries/s"] = benchmark::Counter(
-      total, benchmark::Counter::kIsRate);
-  state.counters["allocs_per_query"] = static_cast<double>(g_allocs - before) /
-                                       total;
+  state.counters["queries/s"] = benchmark::Counter(total, benchmark::Counter::kIsRate);
+  state.counters["allocs_per_query"] = static_cast<double>(g_allocs - before) / total;
   state.counters["table_bytes_per_entry"] =
       static_cast<double>(d.snap->DatasetBytes(0)) / static_cast<double>(d.entries);
 }
@@ -187,8 +185,8 @@ void BM_Ip4SetFullRuleBatched(benchmark::State& state) {
     benchmark::DoNotOptimize(words);
     i = (i + kBatch) & (probes.size() - 1);
   }
-  state.counters["queries/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * kBatch, benchmark::Counter::kIsRate);
+  state.counters["queries/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * kBatch,
+                                                   benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Ip4SetFullRuleBatched);
 
@@ -307,8 +305,8 @@ void BM_DnSetLookupBatched(benchmark::State& state) {
     benchmark::DoNotOptimize(match);
     i = (i + kBatch) & (d.probes.size() - 1);
   }
-  state.counters["queries/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * kBatch, benchmark::Counter::kIsRate);
+  state.counters["queries/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * kBatch,
+                                                   benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_DnSetLookupBatched);
 
@@ -349,8 +347,8 @@ int main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks();
   for (bool all : {false, true}) {
     // Remove the snapshot files this run created.
-    std::string p = "/tmp/meshbl_bench_ip4_" + std::to_string(all) + "_" +
-                    std::to_string(getpid()) + ".mbs";
+    std::string p =
+        "/tmp/meshbl_bench_ip4_" + std::to_string(all) + "_" + std::to_string(getpid()) + ".mbs";
     std::remove(p.c_str());
   }
   return 0;

@@ -5,9 +5,9 @@
 namespace meshbl::dns {
 
 int ParseName(std::string_view text, std::uint8_t* out) noexcept {
-  std::size_t len = 0;     // bytes written
-  std::size_t label = 0;   // index of the current label's length byte
-  std::size_t llen = 0;    // length of the current label
+  std::size_t len = 0;    // bytes written
+  std::size_t label = 0;  // index of the current label's length byte
+  std::size_t llen = 0;   // length of the current label
   bool in_label = false;
   auto put = [&](std::uint8_t c) -> bool {
     if (!in_label) {
@@ -123,9 +123,8 @@ int SuffixOffset(std::span<const std::uint8_t> name,
   while (i < want) i += 1u + name[i];
   if (i != want) return -1;
   if (suffix.empty()) return static_cast<int>(want);
-  return std::memcmp(name.data() + want, suffix.data(), suffix.size()) == 0
-             ? static_cast<int>(want)
-             : -1;
+  return std::memcmp(name.data() + want, suffix.data(), suffix.size()) == 0 ? static_cast<int>(want)
+                                                                            : -1;
 }
 
 }  // namespace meshbl::dns

@@ -33,15 +33,24 @@ std::optional<DatasetType> DatasetTypeFromName(std::string_view name) {
 
 std::string_view DatasetTypeName(DatasetType type) {
   switch (type) {
-    case DatasetType::kIp4Set: return "ip4set";
-    case DatasetType::kIp4TSet: return "ip4tset";
-    case DatasetType::kIp4Trie: return "ip4trie";
-    case DatasetType::kIp6Trie: return "ip6trie";
-    case DatasetType::kIp6TSet: return "ip6tset";
-    case DatasetType::kDnSet: return "dnset";
-    case DatasetType::kGeneric: return "generic";
-    case DatasetType::kCombined: return "combined";
-    case DatasetType::kAcl: return "acl";
+    case DatasetType::kIp4Set:
+      return "ip4set";
+    case DatasetType::kIp4TSet:
+      return "ip4tset";
+    case DatasetType::kIp4Trie:
+      return "ip4trie";
+    case DatasetType::kIp6Trie:
+      return "ip6trie";
+    case DatasetType::kIp6TSet:
+      return "ip6tset";
+    case DatasetType::kDnSet:
+      return "dnset";
+    case DatasetType::kGeneric:
+      return "generic";
+    case DatasetType::kCombined:
+      return "combined";
+    case DatasetType::kAcl:
+      return "acl";
   }
   return "unknown";
 }
@@ -241,8 +250,8 @@ void SnapshotBuilder::AddToZone(std::string_view zone, DatasetBuilder* ds) {
     global_acl_ = ds;
     return;
   }
-  auto it = std::find_if(zones_.begin(), zones_.end(),
-                         [&](const Zone& z) { return z.name == zone; });
+  auto it =
+      std::find_if(zones_.begin(), zones_.end(), [&](const Zone& z) { return z.name == zone; });
   if (it == zones_.end()) {
     zones_.push_back({std::string(zone), {}, nullptr});
     it = zones_.end() - 1;
@@ -272,9 +281,7 @@ class ImageWriter {
     strings_index_.emplace(std::string(s), off);
     return off;
   }
-  std::uint32_t OptStr(const std::optional<std::string>& s) {
-    return s ? Str(*s) : f::kNone;
-  }
+  std::uint32_t OptStr(const std::optional<std::string>& s) { return s ? Str(*s) : f::kNone; }
 
   std::uint32_t ValueId(const Value& v) {
     std::string key = absl::StrCat(v.a, v.txt ? "+" : "-", v.txt.value_or(""));
@@ -308,9 +315,8 @@ class ImageWriter {
   template <class Slot>
   TableView<Slot> ReserveTable(std::uint64_t n, std::uint32_t* index) {
     std::uint64_t cap = n == 0 ? 0 : CapacityFor(n);
-    std::uint8_t* p =
-        Reserve(f::SectionKind::kTable, sizeof(Slot), sizeof(f::TableHeader) + cap * sizeof(Slot),
-                index);
+    std::uint8_t* p = Reserve(f::SectionKind::kTable, sizeof(Slot),
+                              sizeof(f::TableHeader) + cap * sizeof(Slot), index);
     f::TableHeader h{};
     h.capacity = cap;
     h.slot_size = sizeof(Slot);
@@ -649,8 +655,8 @@ std::uint32_t DatasetWriter::Write(const DatasetBuilder& ds, std::uint32_t paren
           ranges.emplace_back(static_cast<std::uint32_t>(recs.size()), 0);
         }
         ++ranges.back().second;
-        recs.push_back({rr.type, static_cast<std::uint16_t>(rr.rdata.size()), rr.ttl,
-                        w_.Str(rr.rdata)});
+        recs.push_back(
+            {rr.type, static_cast<std::uint16_t>(rr.rdata.size()), rr.ttl, w_.Str(rr.rdata)});
       }
       if (!names.empty()) {
         std::vector<std::uint32_t> refs;
@@ -772,16 +778,22 @@ std::string NameText(std::string_view labels) {
 std::string ValueText(const std::vector<Value>& values, std::uint32_t v) {
   if (v == f::kExcluded) return "!";
   const Value& val = values[v];
-  return absl::StrCat("= ", Ip4Text(val.a), " ", val.txt ? absl::StrCat("\"", *val.txt, "\"") : "-");
+  return absl::StrCat("= ", Ip4Text(val.a), " ",
+                      val.txt ? absl::StrCat("\"", *val.txt, "\"") : "-");
 }
 
 std::string_view ActionName(std::uint32_t a) {
   switch (static_cast<AclAction>(a)) {
-    case AclAction::kIgnore: return "ignore";
-    case AclAction::kRefuse: return "refuse";
-    case AclAction::kEmpty: return "empty";
-    case AclAction::kPass: return "pass";
-    case AclAction::kAlways: return "always";
+    case AclAction::kIgnore:
+      return "ignore";
+    case AclAction::kRefuse:
+      return "refuse";
+    case AclAction::kEmpty:
+      return "empty";
+    case AclAction::kPass:
+      return "pass";
+    case AclAction::kAlways:
+      return "always";
   }
   return "?";
 }
@@ -858,8 +870,8 @@ struct BuilderAccess {
                            : r.type == kTypeTxt ? "TXT"
                            : r.type == kTypeMx  ? "MX"
                                                 : "TYPE";
-      entries.push_back(
-          absl::StrCat("rr ", NameText(r.name), " ", std::string(t), " ", r.ttl, " ", Hex(r.rdata)));
+      entries.push_back(absl::StrCat("rr ", NameText(r.name), " ", std::string(t), " ", r.ttl, " ",
+                                     Hex(r.rdata)));
     }
     std::sort(entries.begin(), entries.end());
     for (const auto& e : entries) line(e);

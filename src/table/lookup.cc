@@ -25,7 +25,9 @@ TableRef<Slot> TableAt(const Snapshot& snap, std::uint32_t section) noexcept {
 }  // namespace
 
 DatasetView::DatasetView(const Snapshot& snap, std::uint32_t index) noexcept
-    : snap_(&snap), rec_(&snap.datasets()[index]), index_(index),
+    : snap_(&snap),
+      rec_(&snap.datasets()[index]),
+      index_(index),
       type_(static_cast<DatasetType>(rec_->type)) {
   const auto& t = rec_->tables;
   switch (type_) {
@@ -206,7 +208,8 @@ void DatasetView::LookupNameBatch(const std::span<const std::uint8_t>* names, st
       // Stage 2: prefetch the stored name of the first fingerprint match.
       for (std::size_t i = 0; i < m; ++i) {
         const std::uint32_t fp = fps[i];
-        const f::SlotName* s = Probe(t, start[i], [fp](const f::SlotName& x) { return x.fp == fp; });
+        const f::SlotName* s =
+            Probe(t, start[i], [fp](const f::SlotName& x) { return x.fp == fp; });
         if (s != nullptr) {
           if (const char* p = snap_->StringAddress(s->name)) __builtin_prefetch(p);
         }
@@ -236,8 +239,9 @@ AclResult AclFromWord(std::uint32_t word, std::size_t nvalues) noexcept {
   AclResult r;
   r.matched = true;
   std::uint32_t action = word & ((1u << f::kAclActionBits) - 1);
-  r.action = action <= static_cast<std::uint32_t>(AclAction::kAlways) ? static_cast<AclAction>(action)
-                                                                      : AclAction::kPass;
+  r.action = action <= static_cast<std::uint32_t>(AclAction::kAlways)
+                 ? static_cast<AclAction>(action)
+                 : AclAction::kPass;
   r.value = word >> f::kAclActionBits;
   if (r.action == AclAction::kAlways && r.value >= nvalues) r.action = AclAction::kPass;
   return r;

@@ -351,11 +351,16 @@ void EqualizeTtls(Answer* out) noexcept {
 int Rank(const AclResult& r) noexcept {
   if (!r.matched) return 0;
   switch (r.action) {
-    case AclAction::kIgnore: return 4;
-    case AclAction::kRefuse: return 3;
-    case AclAction::kEmpty: return 2;
-    case AclAction::kAlways: return 1;
-    case AclAction::kPass: return 0;
+    case AclAction::kIgnore:
+      return 4;
+    case AclAction::kRefuse:
+      return 3;
+    case AclAction::kEmpty:
+      return 2;
+    case AclAction::kAlways:
+      return 1;
+    case AclAction::kPass:
+      return 0;
   }
   return 0;
 }
@@ -403,12 +408,12 @@ void Resolve(const ZoneSet& zones, const QueryOptions& options, const Query& q,
   const auto rel = q.qname.first(static_cast<std::size_t>(off));
   Subject subj;
   ParseSubject(rel, zone->has_ip4, &subj);
-  Context ctx{q, out, &subj, rel, acl.matched && acl.action == AclAction::kEmpty, nullptr, 0, {},
-              0};
+  Context ctx{q,       out, &subj, rel, acl.matched && acl.action == AclAction::kEmpty,
+              nullptr, 0,   {},    0};
   if (acl.matched && acl.action == AclAction::kAlways) {
     // The global ACL's value wins when both say "always listed".
-    ctx.always_acl = global.matched && global.action == AclAction::kAlways ? zones.global_acl()
-                                                                           : zone->acl;
+    ctx.always_acl =
+        global.matched && global.action == AclAction::kAlways ? zones.global_acl() : zone->acl;
     ctx.always_value =
         global.matched && global.action == AclAction::kAlways ? global.value : local.value;
     if (q.client.family == 4) {

@@ -21,15 +21,24 @@ std::span<const T> As(std::span<const std::uint8_t> b) {
 
 std::uint32_t ElemSize(f::SectionKind k) {
   switch (k) {
-    case f::SectionKind::kStrings: return 1;
-    case f::SectionKind::kValues: return sizeof(f::ValueRec);
-    case f::SectionKind::kPool: return sizeof(std::uint32_t);
-    case f::SectionKind::kDatasets: return sizeof(f::DatasetRec);
-    case f::SectionKind::kZones: return sizeof(f::ZoneRec);
-    case f::SectionKind::kSources: return sizeof(f::SourceRec);
-    case f::SectionKind::kRecords: return sizeof(f::RecordRec);
-    case f::SectionKind::kSubZones: return sizeof(f::SubZoneRec);
-    case f::SectionKind::kTable: return 0;  // checked per table
+    case f::SectionKind::kStrings:
+      return 1;
+    case f::SectionKind::kValues:
+      return sizeof(f::ValueRec);
+    case f::SectionKind::kPool:
+      return sizeof(std::uint32_t);
+    case f::SectionKind::kDatasets:
+      return sizeof(f::DatasetRec);
+    case f::SectionKind::kZones:
+      return sizeof(f::ZoneRec);
+    case f::SectionKind::kSources:
+      return sizeof(f::SourceRec);
+    case f::SectionKind::kRecords:
+      return sizeof(f::RecordRec);
+    case f::SectionKind::kSubZones:
+      return sizeof(f::SubZoneRec);
+    case f::SectionKind::kTable:
+      return 0;  // checked per table
   }
   return 0;
 }
@@ -37,15 +46,24 @@ std::uint32_t ElemSize(f::SectionKind k) {
 // Expected slot size for table slot `t` of a dataset type; 0 = must be kNone.
 std::uint32_t SlotSizeFor(DatasetType type, int t) {
   switch (type) {
-    case DatasetType::kIp4Set: return sizeof(f::Slot32);
-    case DatasetType::kIp4TSet: return t == 0 ? sizeof(f::Slot32) : 0;
-    case DatasetType::kIp4Trie: return t == 0 ? sizeof(f::Slot64) : 0;
-    case DatasetType::kIp6Trie: return t == 0 ? sizeof(f::Slot128) : 0;
-    case DatasetType::kIp6TSet: return t == 0 ? sizeof(f::Slot64) : t == 1 ? sizeof(f::Slot128) : 0;
-    case DatasetType::kDnSet: return t <= 1 ? sizeof(f::SlotName) : 0;
-    case DatasetType::kGeneric: return t == 0 ? sizeof(f::SlotName) : 0;
-    case DatasetType::kAcl: return t == 0 ? sizeof(f::Slot64) : t == 1 ? sizeof(f::Slot128) : 0;
-    case DatasetType::kCombined: return 0;
+    case DatasetType::kIp4Set:
+      return sizeof(f::Slot32);
+    case DatasetType::kIp4TSet:
+      return t == 0 ? sizeof(f::Slot32) : 0;
+    case DatasetType::kIp4Trie:
+      return t == 0 ? sizeof(f::Slot64) : 0;
+    case DatasetType::kIp6Trie:
+      return t == 0 ? sizeof(f::Slot128) : 0;
+    case DatasetType::kIp6TSet:
+      return t == 0 ? sizeof(f::Slot64) : t == 1 ? sizeof(f::Slot128) : 0;
+    case DatasetType::kDnSet:
+      return t <= 1 ? sizeof(f::SlotName) : 0;
+    case DatasetType::kGeneric:
+      return t == 0 ? sizeof(f::SlotName) : 0;
+    case DatasetType::kAcl:
+      return t == 0 ? sizeof(f::Slot64) : t == 1 ? sizeof(f::Slot128) : 0;
+    case DatasetType::kCombined:
+      return 0;
   }
   return 0;
 }
@@ -62,8 +80,8 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Snapshot::Open(const std::string
   return std::shared_ptr<const Snapshot>(std::move(s));
 }
 
-absl::StatusOr<std::shared_ptr<const Snapshot>> Snapshot::FromImage(
-    std::vector<std::uint8_t> image, std::string name) {
+absl::StatusOr<std::shared_ptr<const Snapshot>> Snapshot::FromImage(std::vector<std::uint8_t> image,
+                                                                    std::string name) {
   std::shared_ptr<Snapshot> s(new Snapshot());
   s->name_ = std::move(name);
   s->owned_ = std::move(image);
@@ -83,8 +101,8 @@ absl::Status Snapshot::Validate() {
     return bad("bad magic (not a meshbl snapshot)");
   }
   if (header_.version != f::kFormatVersion) {
-    return bad(absl::StrCat("format version ", header_.version, ", this build reads ",
-                            f::kFormatVersion));
+    return bad(
+        absl::StrCat("format version ", header_.version, ", this build reads ", f::kFormatVersion));
   }
   f::FileHeader h = header_;
   h.header_checksum = 0;
@@ -122,8 +140,7 @@ absl::Status Snapshot::Validate() {
       f::TableHeader th;
       std::memcpy(&th, data.data(), sizeof th);
       if (th.slot_size != s.elem_size || th.slot_size == 0 || th.capacity > 0xffffffffULL ||
-          th.count > th.capacity ||
-          th.capacity * th.slot_size != s.size - sizeof(f::TableHeader)) {
+          th.count > th.capacity || th.capacity * th.slot_size != s.size - sizeof(f::TableHeader)) {
         return bad(absl::StrCat("table ", i, " has inconsistent geometry"));
       }
       continue;
@@ -132,14 +149,29 @@ absl::Status Snapshot::Validate() {
       return bad(absl::StrCat("section ", i, " has a bad element size"));
     }
     switch (s.kind) {
-      case f::SectionKind::kStrings: strings_ = As<char>(data); break;
-      case f::SectionKind::kValues: values_ = As<f::ValueRec>(data); break;
-      case f::SectionKind::kPool: pool_ = As<std::uint32_t>(data); break;
-      case f::SectionKind::kDatasets: datasets_ = As<f::DatasetRec>(data); break;
-      case f::SectionKind::kZones: zones_ = As<f::ZoneRec>(data); break;
-      case f::SectionKind::kSources: sources_ = As<f::SourceRec>(data); break;
-      case f::SectionKind::kSubZones: subzones_ = As<f::SubZoneRec>(data); break;
-      default: continue;  // records are checked per dataset
+      case f::SectionKind::kStrings:
+        strings_ = As<char>(data);
+        break;
+      case f::SectionKind::kValues:
+        values_ = As<f::ValueRec>(data);
+        break;
+      case f::SectionKind::kPool:
+        pool_ = As<std::uint32_t>(data);
+        break;
+      case f::SectionKind::kDatasets:
+        datasets_ = As<f::DatasetRec>(data);
+        break;
+      case f::SectionKind::kZones:
+        zones_ = As<f::ZoneRec>(data);
+        break;
+      case f::SectionKind::kSources:
+        sources_ = As<f::SourceRec>(data);
+        break;
+      case f::SectionKind::kSubZones:
+        subzones_ = As<f::SubZoneRec>(data);
+        break;
+      default:
+        continue;  // records are checked per dataset
     }
     if (++singletons[kind] > 1) return bad(absl::StrCat("section kind ", kind, " repeated"));
   }
@@ -154,7 +186,8 @@ absl::Status Snapshot::Validate() {
     if (d.type < 1 || d.type > 9) return bad(absl::StrCat(where, ": unknown type ", d.type));
     auto type = static_cast<DatasetType>(d.type);
     if (d.parent != f::kNone) {
-      if (d.parent >= i || datasets_[d.parent].type != static_cast<std::uint32_t>(DatasetType::kCombined) ||
+      if (d.parent >= i ||
+          datasets_[d.parent].type != static_cast<std::uint32_t>(DatasetType::kCombined) ||
           type == DatasetType::kCombined || type == DatasetType::kAcl) {
         return bad(absl::StrCat(where, ": bad parent"));
       }

@@ -83,8 +83,9 @@ absl::StatusOr<std::shared_ptr<const ZoneSet>> ZoneSet::Create(
       CollectExpiry(*d, &z.expires);
     }
   }
-  std::stable_sort(zs->zones_.begin(), zs->zones_.end(),
-                   [](const ZoneNode& a, const ZoneNode& b) { return a.name.size() > b.name.size(); });
+  std::stable_sort(zs->zones_.begin(), zs->zones_.end(), [](const ZoneNode& a, const ZoneNode& b) {
+    return a.name.size() > b.name.size();
+  });
   return std::shared_ptr<const ZoneSet>(std::move(zs));
 }
 

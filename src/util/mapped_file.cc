@@ -56,8 +56,7 @@ absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
   return m;
 }
 
-MappedFile::MappedFile(MappedFile&& o) noexcept
-    : addr_(o.addr_), size_(o.size_), stamp_(o.stamp_) {
+MappedFile::MappedFile(MappedFile&& o) noexcept : addr_(o.addr_), size_(o.size_), stamp_(o.stamp_) {
   o.addr_ = nullptr;
   o.size_ = 0;
 }

@@ -25,10 +25,10 @@ int CountLines(const std::string& dump, const std::string& prefix) {
 TEST(DatasetBuilder, Ip4RangesSplitIntoOctetAlignedBlocks) {
   DatasetBuilder b(DatasetType::kIp4Set, "ip4set:x");
   Value v = Val(2);
-  b.AddIp4Range(Ip4("10.0.0.0"), Ip4("10.0.15.255"), &v);   // /20 -> 16 x /24
-  b.AddIp4Range(Ip4("10.1.0.0"), Ip4("10.1.0.127"), &v);    // /25 -> 128 x /32
+  b.AddIp4Range(Ip4("10.0.0.0"), Ip4("10.0.15.255"), &v);     // /20 -> 16 x /24
+  b.AddIp4Range(Ip4("10.1.0.0"), Ip4("10.1.0.127"), &v);      // /25 -> 128 x /32
   b.AddIp4Range(Ip4("0.0.0.0"), Ip4("255.255.255.255"), &v);  // /0 -> 256 x /8
-  b.AddIp4Range(Ip4("11.0.0.0"), Ip4("11.1.255.255"), &v);  // 2 x /16
+  b.AddIp4Range(Ip4("11.0.0.0"), Ip4("11.1.255.255"), &v);    // 2 x /16
   std::string dump = DumpDataset(b);
   EXPECT_EQ(CountLines(dump, "ip4/24 "), 16);
   EXPECT_EQ(CountLines(dump, "ip4/32 "), 128);
@@ -71,13 +71,13 @@ TEST(DatasetBuilder, SubDatasetsInheritTtlAndVariables) {
   EXPECT_EQ(child->ttl(), 60u);
   EXPECT_FALSE(child->SetVariable(2, "other"));  // inherited, first wins
   std::string dump = DumpDataset(b);
-  EXPECT_NE(dump.find("sub dn\n  type dnset\n  ttl 60\n  var 2 two\n"), std::string::npos)
-      << dump;
+  EXPECT_NE(dump.find("sub dn\n  type dnset\n  ttl 60\n  var 2 two\n"), std::string::npos) << dump;
 }
 
 TEST(SnapshotBuilder, SharedDatasetIsStoredOnce) {
   SnapshotBuilder b;
-  DatasetBuilder* d = b.AdoptDataset(std::make_unique<DatasetBuilder>(DatasetType::kIp4Set, "ip4set:f"));
+  DatasetBuilder* d =
+      b.AdoptDataset(std::make_unique<DatasetBuilder>(DatasetType::kIp4Set, "ip4set:f"));
   b.AddToZone(Labels("a.test"), d);
   b.AddToZone(Labels("b.test"), d);
   EXPECT_EQ(b.FindDataset("ip4set:f"), d);

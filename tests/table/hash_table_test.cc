@@ -1,13 +1,12 @@
 // The open-addressing tables of src/table/flat_table.h: lookups find what was
 // inserted, miss what was not, and terminate on a hostile table with no free
 // slot.
-#include "table/flat_table.h"
-
 #include <random>
 #include <unordered_set>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "table/flat_table.h"
 
 namespace meshbl::table {
 namespace {
@@ -44,8 +43,10 @@ TEST(FlatTable, FindsEveryKeyAndMissesOthers) {
   int misses = 0;
   for (int i = 0; i < 50000; ++i) {
     auto k = static_cast<std::uint32_t>(rng());
-    if (set.count(k) == 0) misses += Find32(t, k) == nullptr;
-    else ++misses;
+    if (set.count(k) == 0)
+      misses += Find32(t, k) == nullptr;
+    else
+      ++misses;
   }
   EXPECT_EQ(misses, 50000);
 }

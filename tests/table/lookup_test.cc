@@ -20,11 +20,20 @@ TEST(DatasetView, Ip4BatchAgreesWithScalarOnEveryLevel) {
   for (int i = 0; i < 3000; ++i) {
     std::uint32_t a = static_cast<std::uint32_t>(rng());
     switch (i % 5) {
-      case 0: ds->AddIp4Range(a, a, &v2); break;
-      case 1: ds->AddIp4Range(a & 0xffffff00u, a | 0xffu, &v3); break;
-      case 2: ds->AddIp4Range(a & 0xffff0000u, a | 0xffffu, i % 2 ? &v2 : nullptr); break;
-      case 3: ds->AddIp4Range(a, a, nullptr); break;
-      default: break;
+      case 0:
+        ds->AddIp4Range(a, a, &v2);
+        break;
+      case 1:
+        ds->AddIp4Range(a & 0xffffff00u, a | 0xffu, &v3);
+        break;
+      case 2:
+        ds->AddIp4Range(a & 0xffff0000u, a | 0xffffu, i % 2 ? &v2 : nullptr);
+        break;
+      case 3:
+        ds->AddIp4Range(a, a, nullptr);
+        break;
+      default:
+        break;
     }
     probes.push_back(a);
     probes.push_back(static_cast<std::uint32_t>(rng()));
@@ -62,7 +71,8 @@ TEST(DatasetView, NameBatchAgreesWithScalar) {
   auto snap = *Snapshot::FromImage(b.Build(0), "t");
   DatasetView view(*snap, 0);
   std::vector<std::span<const std::uint8_t>> spans;
-  for (const auto& n : names) spans.emplace_back(reinterpret_cast<const std::uint8_t*>(n.data()), n.size());
+  for (const auto& n : names)
+    spans.emplace_back(reinterpret_cast<const std::uint8_t*>(n.data()), n.size());
   std::vector<Match> match(spans.size());
   std::vector<ValueList> out(spans.size());
   std::vector<std::size_t> subj(spans.size());

@@ -120,9 +120,9 @@ TEST(ResolveIp4Set, SixToFourAndV4MappedQueriesUseIpv4Data) {
   ds->AddIp4Range(Ip4("127.0.0.2"), Ip4("127.0.0.2"), &v);
   auto zs = OneZone(std::move(ds), false);
   // ::ffff:127.0.0.2
-  EXPECT_EQ(Ask(*zs, "2.0.0.0.0.0.f.7.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.bl.test",
-                kTypeTxt),
-            "NOERROR TXT=127.0.0.2/2100");
+  EXPECT_EQ(
+      Ask(*zs, "2.0.0.0.0.0.f.7.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.bl.test", kTypeTxt),
+      "NOERROR TXT=127.0.0.2/2100");
   // 2002:7f00:0002::1
   EXPECT_EQ(Ask(*zs, "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.0.0.f.7.2.0.0.2.bl.test"),
             "NOERROR A=127.0.0.2/2100");
@@ -181,11 +181,11 @@ TEST(ResolveDnSet, ExactBeatsWildcardAndExclusionsWin) {
   auto ds = std::make_unique<DatasetBuilder>(DatasetType::kDnSet, "dnset:x");
   Value v = Val(2, "name $"), w = Val(4, "wild $");
   ds->AddName(Labels("spam.example"), false, &v);
-  ds->AddName(Labels("example"), true, &w);            // *.example
-  ds->AddName(Labels("ok.example"), false, nullptr);   // !ok.example
-  ds->AddName(Labels("both.example"), false, &v);      // .both.example
+  ds->AddName(Labels("example"), true, &w);           // *.example
+  ds->AddName(Labels("ok.example"), false, nullptr);  // !ok.example
+  ds->AddName(Labels("both.example"), false, &v);     // .both.example
   ds->AddName(Labels("both.example"), true, &v);
-  ds->AddName(Labels("x.test"), true, &v);             // *.x.test and !*.x.test
+  ds->AddName(Labels("x.test"), true, &v);  // *.x.test and !*.x.test
   ds->AddName(Labels("x.test"), true, nullptr);
   auto zs = OneZone(std::move(ds), false);
   EXPECT_EQ(Ask(*zs, "spam.example.bl.test", kTypeTxt), "NOERROR TXT=name spam.example/2100");
@@ -204,7 +204,8 @@ TEST(ResolveGeneric, NameFoundTypeMissingIsNodata) {
   ds->AddGenericRecord(Labels("host"), kTypeTxt, 300, std::string("\x02hi", 3));
   ds->AddGenericRecord(Labels("a.b.c"), kTypeA, 300, std::string("\x7f\x00\x00\x06", 4));
   auto zs = OneZone(std::move(ds));
-  EXPECT_EQ(Ask(*zs, "host.bl.test"), "NOERROR A=127.0.0.5/300 | NS=ns1.bl.test/3600 NS=ns2.bl.test/3600");
+  EXPECT_EQ(Ask(*zs, "host.bl.test"),
+            "NOERROR A=127.0.0.5/300 | NS=ns1.bl.test/3600 NS=ns2.bl.test/3600");
   EXPECT_EQ(Ask(*zs, "host.bl.test", kTypeAaaa), "NOERROR | SOA/600");
   EXPECT_EQ(Ask(*zs, "host.bl.test", kTypeAny),
             "NOERROR A=127.0.0.5/300 TXT=hi/300 | NS=ns1.bl.test/3600 NS=ns2.bl.test/3600");
@@ -214,7 +215,8 @@ TEST(ResolveGeneric, NameFoundTypeMissingIsNodata) {
 TEST(ResolveApex, SoaAndNsRules) {
   auto ds = std::make_unique<DatasetBuilder>(DatasetType::kIp4Set, "ip4set:x");
   auto zs = OneZone(std::move(ds));
-  EXPECT_EQ(Ask(*zs, "bl.test", kTypeSoa), "NOERROR SOA/3600 | NS=ns1.bl.test/3600 NS=ns2.bl.test/3600");
+  EXPECT_EQ(Ask(*zs, "bl.test", kTypeSoa),
+            "NOERROR SOA/3600 | NS=ns1.bl.test/3600 NS=ns2.bl.test/3600");
   EXPECT_EQ(Ask(*zs, "bl.test", kTypeNs),
             "NOERROR NS=ns1.bl.test/3600 NS=ns2.bl.test/3600 | NS=ns1.bl.test/3600 "
             "NS=ns2.bl.test/3600");

@@ -27,7 +27,8 @@ std::vector<std::uint8_t> SampleImage() {
   SnapshotBuilder b;
   auto ip = std::make_unique<DatasetBuilder>(DatasetType::kIp4Set, "ip4set:a");
   Value v = Val(2, "listed $");
-  for (std::uint32_t i = 0; i < 200; ++i) ip->AddIp4Range(Ip4("10.0.0.0") + i, Ip4("10.0.0.0") + i, &v);
+  for (std::uint32_t i = 0; i < 200; ++i)
+    ip->AddIp4Range(Ip4("10.0.0.0") + i, Ip4("10.0.0.0") + i, &v);
   ip->AddIp4Range(Ip4("10.1.0.0"), Ip4("10.1.255.255"), &v);
   auto dn = std::make_unique<DatasetBuilder>(DatasetType::kDnSet, "dnset:b");
   dn->AddName(Labels("spam.example"), false, &v);
@@ -54,8 +55,7 @@ void Reseal(std::vector<std::uint8_t>& img) {
       sections[i].checksum = XXH3_64bits(img.data() + sections[i].offset, sections[i].size);
     }
   }
-  h.section_table_checksum =
-      XXH3_64bits(sections, h.section_count * sizeof(f::SectionEntry));
+  h.section_table_checksum = XXH3_64bits(sections, h.section_count * sizeof(f::SectionEntry));
   h.header_checksum = 0;
   h.header_checksum = XXH3_64bits(&h, sizeof h);
   std::memcpy(img.data(), &h, sizeof h);
@@ -193,7 +193,8 @@ TEST(Snapshot, GarbageSlotValuesNeverCrashLookups) {
   std::mt19937 rng(1);
   for (std::uint32_t k = 0; k < h.section_count; ++k) {
     if (s[k].kind != f::SectionKind::kTable && s[k].kind != f::SectionKind::kRecords) continue;
-    std::size_t start = s[k].offset + (s[k].kind == f::SectionKind::kTable ? sizeof(f::TableHeader) : 0);
+    std::size_t start =
+        s[k].offset + (s[k].kind == f::SectionKind::kTable ? sizeof(f::TableHeader) : 0);
     for (std::size_t i = start; i < s[k].offset + s[k].size; ++i) {
       img[i] = static_cast<std::uint8_t>(rng());
     }

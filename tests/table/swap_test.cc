@@ -33,7 +33,8 @@ std::shared_ptr<const ZoneSet> Generation(int g, const std::filesystem::path& di
   ds->AddIp4Range(Ip4("10.0.0.2"), Ip4("10.0.0.2"), &v);
   // Filler so that every image spans several pages.
   Value filler{0x7f000003u, std::nullopt};
-  for (std::uint32_t i = 0; i < 2000; ++i) ds->AddIp4Range(Ip4("11.0.0.0") + i, Ip4("11.0.0.0") + i, &filler);
+  for (std::uint32_t i = 0; i < 2000; ++i)
+    ds->AddIp4Range(Ip4("11.0.0.0") + i, Ip4("11.0.0.0") + i, &filler);
   b.AddToZone(Labels("bl.test"), b.AdoptDataset(std::move(ds)));
   auto img = b.Build(g);
   std::string path = (dir / ("g" + std::to_string(g % 4) + ".mbs")).string();

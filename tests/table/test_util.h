@@ -61,8 +61,8 @@ inline std::string Ask(const ZoneSet& zs, const std::string& name, std::uint16_t
   q.now = now;
   Resolve(zs, opts, q, answer);
   if (answer->drop) return "DROP";
-  static const char* kRcodes[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
-                                  "REFUSED"};
+  static const char* kRcodes[] = {"NOERROR",  "FORMERR", "SERVFAIL",
+                                  "NXDOMAIN", "NOTIMP",  "REFUSED"};
   std::string out = kRcodes[static_cast<int>(answer->rcode)];
   auto rr_text = [&](const Rr& rr) {
     auto rd = answer->rdata(rr);
@@ -75,10 +75,17 @@ inline std::string Ask(const ZoneSet& zs, const std::string& name, std::uint16_t
       case kTypeTxt:
         s = "TXT=" + std::string(reinterpret_cast<const char*>(rd.data()) + 1, rd.size() - 1);
         break;
-      case kTypeSoa: s = "SOA"; break;
-      case kTypeNs: s = "NS=" + dns::NameToText(rd.first(rd.size() - 1)); break;
-      case kTypeMx: s = "MX=" + std::to_string((rd[0] << 8) | rd[1]); break;
-      default: s = "TYPE" + std::to_string(rr.type);
+      case kTypeSoa:
+        s = "SOA";
+        break;
+      case kTypeNs:
+        s = "NS=" + dns::NameToText(rd.first(rd.size() - 1));
+        break;
+      case kTypeMx:
+        s = "MX=" + std::to_string((rd[0] << 8) | rd[1]);
+        break;
+      default:
+        s = "TYPE" + std::to_string(rr.type);
     }
     return s + "/" + std::to_string(rr.ttl);
   };

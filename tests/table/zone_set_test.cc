@@ -16,8 +16,8 @@ using testing::Val;
 std::shared_ptr<const Snapshot> Snap(const char* zone, std::uint32_t addr, std::uint32_t octet,
                                      bool global_refuse = false) {
   SnapshotBuilder b;
-  auto ds = std::make_unique<DatasetBuilder>(DatasetType::kIp4Set,
-                                             "ip4set:" + std::to_string(octet));
+  auto ds =
+      std::make_unique<DatasetBuilder>(DatasetType::kIp4Set, "ip4set:" + std::to_string(octet));
   Value v = Val(octet);
   ds->AddIp4Range(addr, addr, &v);
   b.AddToZone(Labels(zone), b.AdoptDataset(std::move(ds)));
@@ -30,16 +30,16 @@ std::shared_ptr<const Snapshot> Snap(const char* zone, std::uint32_t addr, std::
 }
 
 TEST(ZoneSet, SameZoneFromTwoSnapshotsMerges) {
-  auto zs = *ZoneSet::Create({Snap("bl.test", Ip4("127.0.0.2"), 2),
-                              Snap("bl.test", Ip4("127.0.0.2"), 3)});
+  auto zs = *ZoneSet::Create(
+      {Snap("bl.test", Ip4("127.0.0.2"), 2), Snap("bl.test", Ip4("127.0.0.2"), 3)});
   ASSERT_EQ(zs->zones().size(), 1u);
   EXPECT_EQ(zs->zones()[0].datasets.size(), 2u);
   EXPECT_EQ(Ask(*zs, "2.0.0.127.bl.test"), "NOERROR A=127.0.0.2/2100 A=127.0.0.3/2100");
 }
 
 TEST(ZoneSet, MostSpecificZoneFirstAndGlobalAcl) {
-  auto zs = *ZoneSet::Create({Snap("test", Ip4("127.0.0.2"), 2, true),
-                              Snap("x.test", Ip4("127.0.0.4"), 4)});
+  auto zs = *ZoneSet::Create(
+      {Snap("test", Ip4("127.0.0.2"), 2, true), Snap("x.test", Ip4("127.0.0.4"), 4)});
   ASSERT_EQ(zs->zones().size(), 2u);
   EXPECT_EQ(zs->zones()[0].name.size(), Labels("x.test").size());
   ASSERT_NE(zs->global_acl(), nullptr);

@@ -64,12 +64,33 @@ bool ParseTime(std::string_view s, std::uint32_t* out) {
   if (s.empty()) return false;
   std::uint64_t mult = 1;
   switch (s.back()) {
-    case 's': case 'S': mult = 1; s.remove_suffix(1); break;
-    case 'm': case 'M': mult = 60; s.remove_suffix(1); break;
-    case 'h': case 'H': mult = 3600; s.remove_suffix(1); break;
-    case 'd': case 'D': mult = 86400; s.remove_suffix(1); break;
-    case 'w': case 'W': mult = 604800; s.remove_suffix(1); break;
-    default: break;
+    case 's':
+    case 'S':
+      mult = 1;
+      s.remove_suffix(1);
+      break;
+    case 'm':
+    case 'M':
+      mult = 60;
+      s.remove_suffix(1);
+      break;
+    case 'h':
+    case 'H':
+      mult = 3600;
+      s.remove_suffix(1);
+      break;
+    case 'd':
+    case 'D':
+      mult = 86400;
+      s.remove_suffix(1);
+      break;
+    case 'w':
+    case 'W':
+      mult = 604800;
+      s.remove_suffix(1);
+      break;
+    default:
+      break;
   }
   std::uint64_t v;
   if (!absl::SimpleAtoi(absl::string_view(s.data(), s.size()), &v) || v * mult > 0xffffffffULL) {
@@ -156,7 +177,8 @@ bool ParseOptions(const std::vector<std::string>& args, Options* o) {
 }
 
 bool IsSnapshotPath(const std::string& s) {
-  return s.size() > 4 && s.compare(s.size() - 4, 4, ".mbs") == 0 && s.find(':') == std::string::npos;
+  return s.size() > 4 && s.compare(s.size() - 4, 4, ".mbs") == 0 &&
+         s.find(':') == std::string::npos;
 }
 
 void PrintDiagnostics(const std::vector<zone::Diagnostic>& diags) {
@@ -201,14 +223,22 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> LoadZoneSet(
 
 std::string TypeName(std::uint16_t t) {
   switch (t) {
-    case table::kTypeA: return "A";
-    case table::kTypeNs: return "NS";
-    case table::kTypeSoa: return "SOA";
-    case table::kTypeMx: return "MX";
-    case table::kTypeTxt: return "TXT";
-    case table::kTypeAaaa: return "AAAA";
-    case table::kTypeAny: return "ANY";
-    default: return absl::StrFormat("TYPE%d", t);
+    case table::kTypeA:
+      return "A";
+    case table::kTypeNs:
+      return "NS";
+    case table::kTypeSoa:
+      return "SOA";
+    case table::kTypeMx:
+      return "MX";
+    case table::kTypeTxt:
+      return "TXT";
+    case table::kTypeAaaa:
+      return "AAAA";
+    case table::kTypeAny:
+      return "ANY";
+    default:
+      return absl::StrFormat("TYPE%d", t);
   }
 }
 
@@ -290,12 +320,18 @@ std::string RdataText(const table::Rr& rr, std::span<const std::uint8_t> rd) {
 
 const char* RcodeName(table::Rcode r) {
   switch (r) {
-    case table::Rcode::kNoError: return "NOERROR";
-    case table::Rcode::kFormErr: return "FORMERR";
-    case table::Rcode::kServFail: return "SERVFAIL";
-    case table::Rcode::kNxDomain: return "NXDOMAIN";
-    case table::Rcode::kNotImp: return "NOTIMP";
-    case table::Rcode::kRefused: return "REFUSED";
+    case table::Rcode::kNoError:
+      return "NOERROR";
+    case table::Rcode::kFormErr:
+      return "FORMERR";
+    case table::Rcode::kServFail:
+      return "SERVFAIL";
+    case table::Rcode::kNxDomain:
+      return "NXDOMAIN";
+    case table::Rcode::kNotImp:
+      return "NOTIMP";
+    case table::Rcode::kRefused:
+      return "REFUSED";
   }
   return "?";
 }
@@ -337,8 +373,7 @@ int Compile(const std::vector<std::string>& args) {
     return 1;
   }
   std::printf("%s: %zu bytes, %zu datasets, %zu zones\n", o.output.c_str(),
-              (*check)->bytes().size(),
-              (*check)->datasets().size(), (*check)->zones().size());
+              (*check)->bytes().size(), (*check)->datasets().size(), (*check)->zones().size());
   return 0;
 }
 
@@ -405,12 +440,14 @@ int Inspect(const std::vector<std::string>& args) {
   for (std::uint32_t i = 0; i < s.datasets().size(); ++i) {
     const auto& d = s.datasets()[i];
     std::uint64_t bytes = s.DatasetBytes(i);
-    double per = d.entry_count ? static_cast<double>(bytes) / static_cast<double>(d.entry_count) : 0;
-    std::printf("  [%u] %s%s  type=%s entries=%llu bytes=%llu (%.2f bytes/entry) ttl=%u\n", i,
-                d.parent != f::kNone ? "  (nested) " : "", std::string(s.String(d.spec)).c_str(),
-                std::string(table::DatasetTypeName(static_cast<table::DatasetType>(d.type))).c_str(),
-                static_cast<unsigned long long>(d.entry_count),
-                static_cast<unsigned long long>(bytes), per, d.ttl);
+    double per =
+        d.entry_count ? static_cast<double>(bytes) / static_cast<double>(d.entry_count) : 0;
+    std::printf(
+        "  [%u] %s%s  type=%s entries=%llu bytes=%llu (%.2f bytes/entry) ttl=%u\n", i,
+        d.parent != f::kNone ? "  (nested) " : "", std::string(s.String(d.spec)).c_str(),
+        std::string(table::DatasetTypeName(static_cast<table::DatasetType>(d.type))).c_str(),
+        static_cast<unsigned long long>(d.entry_count), static_cast<unsigned long long>(bytes), per,
+        d.ttl);
   }
   std::printf("zones:\n");
   for (const auto& z : s.zones()) {

@@ -66,7 +66,7 @@ class DatasetBuilder {
   bool SetSoa(SoaData soa);
   bool SetNs(NsData ns);
   bool SetVariable(int digit, std::string text);  // `$0`..`$9`
-  bool SetBaseTemplate(std::string text);          // `$=`
+  bool SetBaseTemplate(std::string text);         // `$=`
   // `$TIMESTAMP`: expiry (unix seconds, 0 = none). The earliest non-zero
   // expiry wins.
   void SetExpires(std::int64_t expires);
@@ -98,8 +98,7 @@ class DatasetBuilder {
   // acl: a prefix and its action; `v` is used only for AclAction::kAlways.
   // Returns false (first wins) for a duplicate prefix.
   bool AddAcl4(std::uint32_t addr, int len, AclAction action, const Value* v);
-  bool AddAcl6(const std::array<std::uint8_t, 16>& addr, int len, AclAction action,
-               const Value* v);
+  bool AddAcl6(const std::array<std::uint8_t, 16>& addr, int len, AclAction action, const Value* v);
   // combined: a nested dataset for `subzone` (label sequence relative to the
   // combined zone; empty = the zone itself). The child inherits this
   // dataset's current TTL, variables and base template (§4.8).

@@ -31,7 +31,7 @@ struct FileHeader {
   std::int64_t build_time;  // unix seconds
   std::uint64_t section_table_offset;
   std::uint32_t section_count;
-  std::uint32_t global_acl;  // dataset index or kNone
+  std::uint32_t global_acl;              // dataset index or kNone
   std::uint64_t section_table_checksum;  // XXH3-64 of the section table
   std::uint64_t header_checksum;         // XXH3-64 of this header with this field 0
   std::uint8_t reserved[64];
@@ -95,7 +95,7 @@ struct Slot128 {  // ip6trie/acl6 prefixes, ip6tset excluded /128s
   std::uint32_t len;
   std::uint32_t val;
 };
-struct SlotName {  // dnset, generic
+struct SlotName {      // dnset, generic
   std::uint32_t fp;    // low 32 bits of XXH3-64 of the label sequence
   std::uint32_t name;  // string reference: the label sequence
   std::uint32_t val;   // value word; generic: first record
@@ -111,7 +111,7 @@ struct RecordRec {  // one generic RR
   std::uint32_t rdata;  // string reference (the u16 length equals rdlen)
 };
 
-struct SubZoneRec {  // combined: datasets [first, first+count) of the directory
+struct SubZoneRec {    // combined: datasets [first, first+count) of the directory
   std::uint32_t name;  // string reference: label sequence relative to the zone
   std::uint32_t first;
   std::uint32_t count;
@@ -133,7 +133,7 @@ inline constexpr int kTableSecond = 1;     // ip6tset excl, dnset wild, generic 
 inline constexpr int kTableSubZones = 0;   // combined
 
 struct DatasetRec {
-  std::uint32_t type;  // DatasetType
+  std::uint32_t type;    // DatasetType
   std::uint32_t parent;  // combined parent dataset index, or kNone
   std::uint32_t spec;    // string reference
   std::uint32_t ttl;

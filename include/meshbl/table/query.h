@@ -75,7 +75,8 @@ class Answer {
   void Reset() noexcept;
   // Appends an answer RR unless an identical one (type + rdata) is present;
   // false when the answer is full.
-  bool AddAnswer(std::uint16_t type, std::uint32_t ttl, std::span<const std::uint8_t> rdata) noexcept;
+  bool AddAnswer(std::uint16_t type, std::uint32_t ttl,
+                 std::span<const std::uint8_t> rdata) noexcept;
   bool AddAuthority(std::uint16_t type, std::uint32_t ttl,
                     std::span<const std::uint8_t> rdata) noexcept;
 

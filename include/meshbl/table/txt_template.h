@@ -13,9 +13,9 @@ inline constexpr std::size_t kMaxTxtExpansion = 254;
 
 // The per-dataset substitution context.
 struct TxtContext {
-  std::string_view vars[10];   // `$0`..`$9` values
+  std::string_view vars[10];  // `$0`..`$9` values
   bool has_var[10] = {};
-  std::string_view base;       // `$=` base template
+  std::string_view base;  // `$=` base template
   bool has_base = false;
 };
 

@@ -35,12 +35,12 @@ struct SubZoneNode {
 struct DsNode {
   DsNode(const Snapshot& snap, std::uint32_t index) noexcept : view(snap, index) {}
   DatasetView view;
-  TxtContext txt;                   // $0..$9 and $= of the dataset
-  std::vector<SubZoneNode> subs;    // combined only, most specific first
+  TxtContext txt;                 // $0..$9 and $= of the dataset
+  std::vector<SubZoneNode> subs;  // combined only, most specific first
 };
 
 struct ZoneNode {
-  std::span<const std::uint8_t> name;  // label sequence
+  std::span<const std::uint8_t> name;   // label sequence
   std::vector<const DsNode*> datasets;  // command-line order
   const DsNode* acl = nullptr;
   const DsNode* soa = nullptr;  // first dataset (command-line order) with $SOA
@@ -60,9 +60,7 @@ class ZoneSet {
   // Most specific zone first.
   std::span<const ZoneNode> zones() const noexcept { return zones_; }
   const DsNode* global_acl() const noexcept { return global_acl_; }
-  std::span<const std::shared_ptr<const Snapshot>> snapshots() const noexcept {
-    return snapshots_;
-  }
+  std::span<const std::shared_ptr<const Snapshot>> snapshots() const noexcept { return snapshots_; }
 
  private:
   ZoneSet() = default;
