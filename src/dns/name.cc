@@ -4,7 +4,7 @@
 
 namespace meshbl::dns {
 
-int ParseName(std::string_view text, std::uint8_t* out) noexcept {
+int ParseName(std::string_view text, std::uint8_t* out, bool lowercase) noexcept {
   std::size_t len = 0;    // bytes written
   std::size_t label = 0;  // index of the current label's length byte
   std::size_t llen = 0;   // length of the current label
@@ -17,7 +17,7 @@ int ParseName(std::string_view text, std::uint8_t* out) noexcept {
       in_label = true;
     }
     if (llen == kMaxLabel || len >= kMaxLabels) return false;
-    out[len++] = ToLowerAscii(c);
+    out[len++] = lowercase ? ToLowerAscii(c) : c;
     ++llen;
     out[label] = static_cast<std::uint8_t>(llen);
     return true;

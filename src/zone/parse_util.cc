@@ -66,54 +66,6 @@ std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
-// Shared body of ParseName-style parsing (dns_ptodn): `\c` and `\DDD`
-// escapes, empty labels skipped, 63-byte labels, 254 bytes in all.
-int ParseNameImpl(std::string_view text, std::uint8_t* out, bool lowercase) noexcept {
-  std::size_t len = 0, label = 0, llen = 0;
-  bool in_label = false;
-  auto put = [&](std::uint8_t c) -> bool {
-    if (!in_label) {
-      if (len + 2 > dns::kMaxLabels) return false;
-      label = len++;
-      llen = 0;
-      in_label = true;
-    }
-    if (llen == dns::kMaxLabel || len >= dns::kMaxLabels) return false;
-    out[len++] = lowercase ? dns::ToLowerAscii(c) : c;
-    ++llen;
-    out[label] = static_cast<std::uint8_t>(llen);
-    return true;
-  };
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '.') {
-      in_label = false;
-      continue;
-    }
-    if (c == '\\') {
-      if (++i >= text.size()) return -1;
-      char e = text[i];
-      if (IsDigit(e)) {
-        if (text.size() - i < 3) return -1;
-        unsigned v = 0;
-        for (std::size_t k = 0; k < 3; ++k) {
-          char d = text[i + k];
-          if (!IsDigit(d)) return -1;
-          v = v * 10 + DigitValue(d);
-        }
-        if (v > 255) return -1;
-        i += 2;
-        if (!put(static_cast<std::uint8_t>(v))) return -1;
-      } else if (!put(static_cast<std::uint8_t>(e))) {
-        return -1;
-      }
-      continue;
-    }
-    if (!put(static_cast<std::uint8_t>(c))) return -1;
-  }
-  return static_cast<int>(len);
-}
-
 }  // namespace
 
 int ParseIp4Prefix(std::string_view s, std::uint32_t* addr, std::string_view* rest) noexcept {
@@ -453,10 +405,6 @@ bool ParseTimestamp(std::string_view* s, std::int64_t* out) noexcept {
   return true;
 }
 
-int ParseNameKeepCase(std::string_view text, std::uint8_t* out) noexcept {
-  return ParseNameImpl(text, out, /*lowercase=*/false);
-}
-
 bool ParseDomainWord(std::string_view* s, bool lowercase, std::string* out) {
   std::size_t n = 0;
   while (n < s->size() && !IsBlank((*s)[n])) ++n;
@@ -465,7 +413,7 @@ bool ParseDomainWord(std::string_view* s, bool lowercase, std::string* out) {
   SkipBlanks(s);
   if (word.empty()) return false;
   std::uint8_t buf[dns::kMaxLabels];
-  int len = ParseNameImpl(word, buf, lowercase);
+  int len = dns::ParseName(word, buf, lowercase);
   if (len < 0) return false;
   out->assign(reinterpret_cast<const char*>(buf), static_cast<std::size_t>(len));
   return true;

@@ -108,10 +108,6 @@ bool ParseTimestamp(std::string_view* s, std::int64_t* out) noexcept;
 // an empty word or a malformed name. `out` receives the label sequence.
 bool ParseDomainWord(std::string_view* s, bool lowercase, std::string* out);
 
-// Parses presentation text into a label sequence like dns::ParseName but
-// keeping case. Returns the length or -1.
-int ParseNameKeepCase(std::string_view text, std::uint8_t* out) noexcept;
-
 // Case-insensitive match of keyword `word_lc` (lowercase) at the start of
 // `line` followed by a blank; on success advances `*rest` past the blanks
 // after it (rbldnsd's firstword_lc).

@@ -29,9 +29,10 @@ constexpr std::uint8_t ToLowerAscii(std::uint8_t c) noexcept {
 // Parses presentation text the way rbldnsd's zone files and command line do:
 // `\c` and `\DDD` escapes, empty labels are skipped (so "a..b" == "a.b" and a
 // trailing dot is ignored), labels longer than 63 or a total over 254 bytes
-// fail. The result is lowercased. Returns the number of bytes written to
-// `out` (which must hold kMaxLabels bytes), or -1 on a syntax error.
-int ParseName(std::string_view text, std::uint8_t* out) noexcept;
+// fail. The result is lowercased unless `lowercase` is false (generic MX
+// hosts keep their case). Returns the number of bytes written to `out` (which
+// must hold kMaxLabels bytes), or -1 on a syntax error.
+int ParseName(std::string_view text, std::uint8_t* out, bool lowercase = true) noexcept;
 
 // Convenience wrapper returning the label sequence as bytes in a string, or
 // std::nullopt-like empty optional on error. Control plane only.
