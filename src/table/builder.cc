@@ -367,6 +367,18 @@ class ImageWriter {
   std::vector<std::uint32_t> pool_;
 };
 
+// Index of the slot for a new key: the first free slot from `start`, or the
+// slot already holding an equal key (`same`). The table always has a free slot.
+template <class Slot, class Same>
+std::uint64_t SlotFor(const TableView<Slot>& t, std::uint64_t start, Same same) {
+  std::uint64_t i = start;
+  while (t.slots[i].val != f::kEmptySlot && !same(t.slots[i])) {
+    if (++i == t.capacity) i = 0;
+  }
+  return i;
+}
+constexpr auto kNeverSame = [](const auto&) { return false; };
+
 // Merges value words of entries that share a key: an exclusion wins,
 // distinct values accumulate into a pool list.
 class MultiValue {
@@ -446,10 +458,8 @@ std::uint32_t DatasetWriter::WriteIp4Level(
   std::uint64_t count = 0;
   for (const auto& [key, raw] : e) {
     std::uint32_t word = MapWord(m, raw);
-    std::uint64_t i = Bucket(Hash32(key), t.capacity);
-    while (slots[i].val != f::kEmptySlot && slots[i].key != key) {
-      if (++i == t.capacity) i = 0;
-    }
+    std::uint64_t i = SlotFor(t, Bucket(Hash32(key), t.capacity),
+                              [key](const f::Slot32& x) { return x.key == key; });
     if (slots[i].val == f::kEmptySlot) {
       slots[i] = {key, word};
       ++count;
@@ -482,10 +492,9 @@ std::uint32_t DatasetWriter::WriteNames(const std::vector<DatasetBuilder::NameEn
     std::uint64_t h = HashName(std::span<const std::uint8_t>(
         reinterpret_cast<const std::uint8_t*>(e.name.data()), e.name.size()));
     auto fp = static_cast<std::uint32_t>(h);
-    std::uint64_t i = Bucket(static_cast<std::uint32_t>(h >> 32), t.capacity);
-    while (slots[i].val != f::kEmptySlot && !(slots[i].fp == fp && slots[i].name == refs[k])) {
-      if (++i == t.capacity) i = 0;
-    }
+    std::uint64_t i =
+        SlotFor(t, Bucket(static_cast<std::uint32_t>(h >> 32), t.capacity),
+                [&](const f::SlotName& x) { return x.fp == fp && x.name == refs[k]; });
     std::uint32_t word = MapWord(m, e.value);
     if (slots[i].val == f::kEmptySlot) {
       slots[i] = {fp, refs[k], word, static_cast<std::uint32_t>(e.name.size())};
@@ -562,10 +571,7 @@ std::uint32_t DatasetWriter::Write(const DatasetBuilder& ds, std::uint32_t paren
         auto* slots = const_cast<f::Slot64*>(t.slots);
         for (const auto& p : ds.prefixes4_) {
           std::uint64_t key = (std::uint64_t{p.len} << 32) | Ip4FromBytes(p.addr);
-          std::uint64_t i = Bucket(Hash64(key), t.capacity);
-          while (slots[i].val != f::kEmptySlot) {
-            if (++i == t.capacity) i = 0;
-          }
+          std::uint64_t i = SlotFor(t, Bucket(Hash64(key), t.capacity), kNeverSame);
           slots[i] = {key, word(p), 0};
           r.lens4 |= 1ULL << p.len;
         }
@@ -578,10 +584,7 @@ std::uint32_t DatasetWriter::Write(const DatasetBuilder& ds, std::uint32_t paren
         auto* slots = const_cast<f::Slot128*>(t.slots);
         for (const auto& p : ds.prefixes6_) {
           std::uint64_t hi = Half(p.addr, 0), lo = Half(p.addr, 1);
-          std::uint64_t i = Bucket(Hash128(hi, lo, p.len), t.capacity);
-          while (slots[i].val != f::kEmptySlot) {
-            if (++i == t.capacity) i = 0;
-          }
+          std::uint64_t i = SlotFor(t, Bucket(Hash128(hi, lo, p.len), t.capacity), kNeverSame);
           slots[i] = {hi, lo, p.len, word(p)};
           r.lens6[p.len / 64] |= 1ULL << (p.len % 64);
         }
@@ -599,10 +602,7 @@ std::uint32_t DatasetWriter::Write(const DatasetBuilder& ds, std::uint32_t paren
         auto t = w_.ReserveTable<f::Slot64>(nets.size(), &idx);
         auto* slots = const_cast<f::Slot64*>(t.slots);
         for (auto key : nets) {
-          std::uint64_t i = Bucket(Hash64(key), t.capacity);
-          while (slots[i].val != f::kEmptySlot) {
-            if (++i == t.capacity) i = 0;
-          }
+          std::uint64_t i = SlotFor(t, Bucket(Hash64(key), t.capacity), kNeverSame);
           slots[i] = {key, 0, 0};
         }
         w_.SetTableCount(idx, nets.size());
@@ -617,10 +617,7 @@ std::uint32_t DatasetWriter::Write(const DatasetBuilder& ds, std::uint32_t paren
         auto* slots = const_cast<f::Slot128*>(t.slots);
         for (const auto& a : excl) {
           std::uint64_t hi = Half(a, 0), lo = Half(a, 1);
-          std::uint64_t i = Bucket(Hash128(hi, lo, 128), t.capacity);
-          while (slots[i].val != f::kEmptySlot) {
-            if (++i == t.capacity) i = 0;
-          }
+          std::uint64_t i = SlotFor(t, Bucket(Hash128(hi, lo, 128), t.capacity), kNeverSame);
           slots[i] = {hi, lo, 128, f::kExcluded};
         }
         w_.SetTableCount(idx, excl.size());
@@ -668,10 +665,8 @@ std::uint32_t DatasetWriter::Write(const DatasetBuilder& ds, std::uint32_t paren
           const auto& nm = names[k].name;
           std::uint64_t h = HashName(std::span<const std::uint8_t>(
               reinterpret_cast<const std::uint8_t*>(nm.data()), nm.size()));
-          std::uint64_t i = Bucket(static_cast<std::uint32_t>(h >> 32), t.capacity);
-          while (slots[i].val != f::kEmptySlot) {
-            if (++i == t.capacity) i = 0;
-          }
+          std::uint64_t i =
+              SlotFor(t, Bucket(static_cast<std::uint32_t>(h >> 32), t.capacity), kNeverSame);
           slots[i] = {static_cast<std::uint32_t>(h), refs[k], ranges[k].first, ranges[k].second};
         }
         w_.SetTableCount(idx, names.size());
