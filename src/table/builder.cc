@@ -456,8 +456,9 @@ std::uint32_t DatasetWriter::WriteIp4Level(
   auto* slots = const_cast<f::Slot32*>(t.slots);
   MultiValue multi(w_);
   std::uint64_t count = 0;
-  for (const auto& [key, raw] : e) {
-    std::uint32_t word = MapWord(m, raw);
+  for (const auto& entry : e) {
+    const std::uint32_t key = entry.first;
+    const std::uint32_t word = MapWord(m, entry.second);
     std::uint64_t i = SlotFor(t, Bucket(Hash32(key), t.capacity),
                               [key](const f::Slot32& x) { return x.key == key; });
     if (slots[i].val == f::kEmptySlot) {
