@@ -1,5 +1,7 @@
 // Fuzz target: the snapshot validator, then lookups over whatever it accepts.
-// A hostile image must be rejected or answered safely, never crash.
+// A hostile image must be rejected or answered safely, never crash. When the
+// first byte is odd the rest is resealed (every checksum recomputed) so that
+// mutations reach the structural checks and the lookups behind them.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -8,10 +10,14 @@
 #include "meshbl/table/query.h"
 #include "meshbl/table/snapshot.h"
 #include "meshbl/table/zone_set.h"
+#include "tests/table/reseal.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace meshbl::table;
-  auto snap = Snapshot::FromImage(std::vector<std::uint8_t>(data, data + size), "fuzz");
+  if (size == 0) return 0;
+  std::vector<std::uint8_t> image(data + 1, data + size);
+  if (data[0] & 1) meshbl::table::testing::Reseal(image);
+  auto snap = Snapshot::FromImage(std::move(image), "fuzz");
   if (!snap.ok()) return 0;
   auto zs = ZoneSet::Create({*snap});
   if (!zs.ok()) return 0;

@@ -121,6 +121,22 @@ void DatasetBuilder::AddIp4Range(std::uint32_t first, std::uint32_t last, const 
   }
 }
 
+void DatasetBuilder::ReserveEntries(std::uint64_t n) {
+  switch (type_) {
+    case DatasetType::kIp4Set:
+      ip4_levels_[0].reserve(ip4_levels_[0].size() + n);
+      break;
+    case DatasetType::kIp4TSet:
+      ip4_hosts_.reserve(ip4_hosts_.size() + n);
+      break;
+    case DatasetType::kDnSet:
+      names_.reserve(names_.size() + n);
+      break;
+    default:
+      break;
+  }
+}
+
 void DatasetBuilder::AddIp4Host(std::uint32_t addr) {
   ip4_hosts_.push_back(addr);
   ++entry_count_;
@@ -456,9 +472,13 @@ std::uint32_t DatasetWriter::WriteIp4Level(
   auto* slots = const_cast<f::Slot32*>(t.slots);
   MultiValue multi(w_);
   std::uint64_t count = 0;
-  for (const auto& entry : e) {
-    const std::uint32_t key = entry.first;
-    const std::uint32_t word = MapWord(m, entry.second);
+  constexpr std::size_t kAhead = 16;  // prefetch distance: inserts miss the cache
+  for (std::size_t k = 0; k < e.size(); ++k) {
+    if (k + kAhead < e.size()) {
+      __builtin_prefetch(&slots[Bucket(Hash32(e[k + kAhead].first), t.capacity)], 1);
+    }
+    const std::uint32_t key = e[k].first;
+    const std::uint32_t word = MapWord(m, e[k].second);
     std::uint64_t i = SlotFor(t, Bucket(Hash32(key), t.capacity),
                               [key](const f::Slot32& x) { return x.key == key; });
     if (slots[i].val == f::kEmptySlot) {

@@ -12,6 +12,7 @@
 
 #include "gtest/gtest.h"
 #include "meshbl/util/mapped_file.h"
+#include "tests/table/reseal.h"
 #include "tests/table/test_util.h"
 
 namespace meshbl::table {
@@ -44,22 +45,7 @@ std::vector<std::uint8_t> SampleImage() {
   return b.Build(1700000000);
 }
 
-// Recomputes every checksum so that a deliberately inconsistent image gets
-// past the checksum layer and exercises the structural validation.
-void Reseal(std::vector<std::uint8_t>& img) {
-  f::FileHeader h;
-  std::memcpy(&h, img.data(), sizeof h);
-  auto* sections = reinterpret_cast<f::SectionEntry*>(img.data() + h.section_table_offset);
-  for (std::uint32_t i = 0; i < h.section_count; ++i) {
-    if (sections[i].offset <= img.size() && sections[i].size <= img.size() - sections[i].offset) {
-      sections[i].checksum = XXH3_64bits(img.data() + sections[i].offset, sections[i].size);
-    }
-  }
-  h.section_table_checksum = XXH3_64bits(sections, h.section_count * sizeof(f::SectionEntry));
-  h.header_checksum = 0;
-  h.header_checksum = XXH3_64bits(&h, sizeof h);
-  std::memcpy(img.data(), &h, sizeof h);
-}
+using testing::Reseal;
 
 std::string OpenError(std::vector<std::uint8_t> img) {
   auto s = Snapshot::FromImage(std::move(img), "x.mbs");

@@ -104,6 +104,10 @@ class DatasetBuilder {
   // dataset's current TTL, variables and base template (§4.8).
   DatasetBuilder* AddSubDataset(DatasetType type, std::string_view subzone);
 
+  // Capacity hint: about `n` more entries will be added (the loader derives
+  // it from file sizes), so raw entry storage grows once instead of doubling.
+  void ReserveEntries(std::uint64_t n);
+
   // Number of entries added so far (what `meshbl inspect` and the startup log
   // report as the dataset's size).
   std::uint64_t entry_count() const { return entry_count_; }
