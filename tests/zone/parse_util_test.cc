@@ -375,7 +375,8 @@ TEST(ParseDomainWord, KeepsOrLowersCase) {
   EXPECT_EQ(out, std::string("\1a\3b.c"));
   s = "";
   EXPECT_FALSE(ParseDomainWord(&s, true, &out));
-  s = std::string(64, 'a');
+  const std::string long_label(64, 'a');  // outlives the view
+  s = long_label;
   EXPECT_FALSE(ParseDomainWord(&s, true, &out));
 }
 
