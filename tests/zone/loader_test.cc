@@ -16,7 +16,6 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -244,23 +243,18 @@ TEST(Loader, LongLineIsTruncatedWithWarning) {
   EXPECT_EQ(ds.dataset->entry_count(), 2u);
 }
 
-TEST(Loader, ManyLinesParseQuickly) {
-  // Throughput guard (generous bound for debug/sanitizer builds): 1M
-  // ip4set lines. Release builds do ~10M lines/s.
+TEST(Loader, MillionLinesAllLoad) {
+  // A large file loads completely: every line becomes an entry, none is lost
+  // at buffer boundaries. (Speed is measured by bench/, not asserted here.)
   std::string text;
   text.reserve(16 * 1000000);
   for (std::uint32_t i = 0; i < 1000000; ++i) {
     text += std::to_string(10 + (i >> 16 & 0x3f)) + "." + std::to_string(i >> 8 & 255) + "." +
             std::to_string(i & 255) + ".1\n";
   }
-  const auto t0 = std::chrono::steady_clock::now();
   auto ds = MustLoad(table::DatasetType::kIp4Set, {{"big", text}});
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
-          .count();
+  EXPECT_TRUE(ds.warnings.empty());
   EXPECT_EQ(ds.dataset->entry_count(), 1000000u);
-  EXPECT_LT(ms, 5000);
-  std::printf("1M ip4set lines loaded in %lld ms\n", static_cast<long long>(ms));
 }
 
 }  // namespace
