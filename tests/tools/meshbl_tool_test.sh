@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The operator tool on the bundled example zone: RFC 5782 test points
+# (127.0.0.2 and TEST listed, 127.0.0.1 and INVALID not), compile -> inspect
+# -> lookup on the snapshot gives the same answers as lookup on the text,
+# check reports a broken line as file:line and exits 1, inspect rejects a
+# corrupted snapshot.
+# Usage: meshbl_tool_test.sh MESHBL_BINARY SOURCE_DIR
+set -u
+meshbl=$1
+src=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail=0
+expect() {  # description, pattern, command...
+  local what=$1 pattern=$2
+  shift 2
+  local out
+  out=$("$@" 2>&1)
+  if ! grep -qE -- "$pattern" <<<"$out"; then
+    echo "FAIL: $what: wanted /$pattern/ in:"; echo "$out"; fail=1
+  else
+    echo "ok: $what"
+  fi
+}
+specs=(bl.example:ip4set:"$src/examples/bl-ip4.txt" bl.example:dnset:"$src/examples/bl-domains.txt")
+"$meshbl" compile -o "$work/bl.mbs" "${specs[@]}" >/dev/null || { echo "FAIL: compile"; exit 1; }
+for data in "$work/bl.mbs" "${specs[*]}"; do
+  # shellcheck disable=SC2086
+  expect "127.0.0.2 listed ($data)" $'IN\tA\t127.0.0.2' "$meshbl" lookup $data 2.0.0.127.bl.example A
+  expect "127.0.0.2 TXT names the IP" 'TXT.*ip=127.0.0.2' "$meshbl" lookup $data 2.0.0.127.bl.example TXT
+  expect "127.0.0.1 not listed" 'NXDOMAIN' "$meshbl" lookup $data 1.0.0.127.bl.example A
+  expect "TEST listed" 'Domain test is listed' "$meshbl" lookup $data test.bl.example TXT
+  expect "INVALID not listed" 'NXDOMAIN' "$meshbl" lookup $data invalid.bl.example A
+  expect "apex SOA" $'IN\tSOA\tns1.bl.example.' "$meshbl" lookup $data bl.example SOA
+done
+expect "inspect shows checksums" 'checksums: header, section table and [0-9]+ sections verified' \
+  "$meshbl" inspect "$work/bl.mbs"
+printf '10.0.0.1\nnot-an-ip\n' > "$work/bad.txt"
+expect "check names file:line" "bad.txt:2: " "$meshbl" check x:ip4set:"$work/bad.txt"
+if "$meshbl" check x:ip4set:"$work/bad.txt" >/dev/null 2>&1; then echo "FAIL: check exit 0"; fail=1; fi
+cp "$work/bl.mbs" "$work/corrupt.mbs"
+printf 'X' | dd of="$work/corrupt.mbs" bs=1 seek=200 conv=notrunc 2>/dev/null
+expect "corrupt snapshot rejected" 'invalid snapshot' "$meshbl" inspect "$work/corrupt.mbs"
+if "$meshbl" inspect "$work/corrupt.mbs" >/dev/null 2>&1; then echo "FAIL: inspect exit 0"; fail=1; fi
+expect "--help documents lookup" 'lookup \[options\]' "$meshbl" --help
+exit $fail
