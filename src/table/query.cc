@@ -1,9 +1,11 @@
 // Per-packet code (MESHBL_HOT_SOURCES): no allocation, no exceptions, no locks.
 #include "meshbl/table/query.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "meshbl/dns/name.h"
+#include "table/flat_table.h"
 #include "table/ip_text.h"
 
 namespace meshbl::table {
@@ -18,6 +20,8 @@ void Answer::Reset() noexcept {
   found = false;
   answer_count = 0;
   authority_count = 0;
+  additional_count = 0;
+  empty_non_terminal = false;
   data_len_ = 0;
 }
 
@@ -42,7 +46,7 @@ bool Answer::AddAnswer(std::uint16_t type, std::uint32_t ttl,
   if (answer_count == kMaxAnswer) return false;
   std::uint32_t off;
   if (!Store(rdata, &off)) return false;
-  answer[answer_count++] = {type, ttl, off, static_cast<std::uint16_t>(rdata.size())};
+  answer[answer_count++] = {type, ttl, off, static_cast<std::uint16_t>(rdata.size()), 0, 0};
   return true;
 }
 
@@ -51,7 +55,18 @@ bool Answer::AddAuthority(std::uint16_t type, std::uint32_t ttl,
   if (authority_count == kMaxAuthority) return false;
   std::uint32_t off;
   if (!Store(rdata, &off)) return false;
-  authority[authority_count++] = {type, ttl, off, static_cast<std::uint16_t>(rdata.size())};
+  authority[authority_count++] = {type, ttl, off, static_cast<std::uint16_t>(rdata.size()), 0, 0};
+  return true;
+}
+
+bool Answer::AddAdditional(std::span<const std::uint8_t> owner, std::uint16_t type,
+                           std::uint32_t ttl, std::span<const std::uint8_t> rdata) noexcept {
+  if (additional_count == kMaxAdditional) return false;
+  std::uint32_t off, owner_off;
+  if (!Store(rdata, &off) || !Store(owner, &owner_off)) return false;
+  additional[additional_count++] = {type,      ttl,
+                                    off,       static_cast<std::uint16_t>(rdata.size()),
+                                    owner_off, static_cast<std::uint16_t>(owner.size())};
   return true;
 }
 
@@ -332,6 +347,76 @@ void AddNs(const ZoneNode& z, Answer* out, bool authority) noexcept {
       out->AddAnswer(kTypeNs, r.ns_ttl, rd);
     }
   }
+  // Glue only together with the AUTHORITY NS set (§5 "Glue").
+  if (authority) {
+    for (const GlueRr& g : z.glue) out->AddAdditional(g.owner, kTypeA, z.glue_ttl, g.a);
+  }
+}
+
+// Issue 3 / RFC 8020: is `rel` (relative to the dataset's zone, not empty) a
+// proper parent of names this dataset can answer?
+bool IsDecimalOctet(std::span<const std::uint8_t> label) noexcept {
+  if (label.empty() || label.size() > 3) return false;
+  unsigned v = 0;
+  for (std::uint8_t c : label) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  return v <= 255;
+}
+
+bool IsIp4Parent(std::span<const std::uint8_t> rel) noexcept {
+  int n = 0;
+  for (std::size_t i = 0; i < rel.size(); i += 1 + std::size_t{rel[i]}) {
+    if (++n > 3 || rel[i] > rel.size() - i - 1) return false;
+    if (!IsDecimalOctet(rel.subspan(i + 1, rel[i]))) return false;
+  }
+  return n >= 1;
+}
+
+bool IsIp6Parent(std::span<const std::uint8_t> rel) noexcept {
+  if (rel.empty() || rel.size() % 2 != 0 || rel.size() > 62) return false;
+  for (std::size_t i = 0; i < rel.size(); i += 2) {
+    const std::uint8_t c = rel[i + 1];
+    if (rel[i] != 1 || !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+bool IsEntOf(const DsNode& ds, std::span<const std::uint8_t> rel, bool map_ip4) noexcept {
+  switch (ds.view.type()) {
+    case DatasetType::kIp4Set:
+    case DatasetType::kIp4TSet:
+    case DatasetType::kIp4Trie:
+      // IPv6 names reach IPv4 data too (6to4, v4-mapped).
+      return IsIp4Parent(rel) || IsIp6Parent(rel);
+    case DatasetType::kIp6Trie:
+    case DatasetType::kIp6TSet:
+      return IsIp6Parent(rel) || (map_ip4 && IsIp4Parent(rel));
+    case DatasetType::kDnSet:
+    case DatasetType::kGeneric:
+      return std::binary_search(ds.ent_hashes.begin(), ds.ent_hashes.end(), HashName(rel));
+    case DatasetType::kCombined:
+      for (const SubZoneNode& sz : ds.subs) {
+        if (dns::SuffixOffset(sz.name, rel) > 0) return true;  // parent of a sub-zone apex
+      }
+      for (const SubZoneNode& sz : ds.subs) {
+        const int off = dns::SuffixOffset(rel, sz.name);
+        if (off < 0) continue;
+        if (off == 0) return false;  // the sub-zone apex exists anyway
+        bool sub_ip4 = false;
+        for (const DsNode* child : sz.datasets) sub_ip4 |= child->view.is_ip4();
+        const auto sub_rel = rel.first(static_cast<std::size_t>(off));
+        for (const DsNode* child : sz.datasets) {
+          if (IsEntOf(*child, sub_rel, sub_ip4)) return true;
+        }
+        return false;  // most specific sub-zone only
+      }
+      return false;
+    case DatasetType::kAcl:
+      return false;
+  }
+  return false;
 }
 
 // All RRs of one type in the answer get the minimum TTL among them (§5).
@@ -444,6 +529,18 @@ void Resolve(const ZoneSet& zones, const QueryOptions& options, const Query& q,
   }
   for (const DsNode* ds : zone->datasets) found |= Eval(ctx, *ds, ctx.rel);
   EqualizeTtls(out);
+  if (!found && !ctx.rel.empty()) {
+    // Issue 3: empty non-terminals are NODATA. A more specific served zone
+    // below this name also makes it one.
+    for (const ZoneNode& z : zones.zones()) {
+      if (&z != zone && dns::SuffixOffset(z.name, q.qname) > 0) found = true;
+    }
+    for (const DsNode* ds : zone->datasets) {
+      if (found) break;
+      found = IsEntOf(*ds, ctx.rel, zone->has_ip4);
+    }
+    out->empty_non_terminal = found;
+  }
   out->found = found;
   if (!found) {
     out->rcode = Rcode::kNxDomain;

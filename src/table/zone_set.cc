@@ -1,13 +1,74 @@
 #include "meshbl/table/zone_set.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "absl/container/flat_hash_map.h"
 #include "meshbl/dns/name.h"
+#include "meshbl/table/query.h"
+#include "table/flat_table.h"
 
 namespace meshbl::table {
 
 namespace f = format;
+
+namespace {
+
+// Calls fn(labels, value_word) for every occupied slot of a SlotName table.
+template <class Fn>
+void ForEachName(const Snapshot& snap, std::uint32_t section, Fn fn) {
+  if (section == f::kNone) return;
+  auto bytes = snap.Section(section);
+  if (bytes.size() < sizeof(f::TableHeader)) return;
+  f::TableHeader h;
+  std::memcpy(&h, bytes.data(), sizeof h);
+  if (h.slot_size != sizeof(f::SlotName)) return;
+  const std::size_t avail = (bytes.size() - sizeof h) / sizeof(f::SlotName);
+  const std::size_t n = h.capacity < avail ? static_cast<std::size_t>(h.capacity) : avail;
+  for (std::size_t i = 0; i < n; ++i) {
+    f::SlotName slot;
+    std::memcpy(&slot, bytes.data() + sizeof h + i * sizeof slot, sizeof slot);
+    if (slot.val == f::kEmptySlot) continue;
+    fn(snap.Bytes(slot.name), slot.val);
+  }
+}
+
+// Adds the hashes of the proper, non-empty parents of `name` (and of `name`
+// itself when `self`) to `out`.
+void AddParents(std::span<const std::uint8_t> name, bool self, std::vector<std::uint64_t>* out) {
+  if (!dns::IsWellFormed(name) || name.empty()) return;
+  if (self) out->push_back(HashName(name));
+  std::size_t i = 1 + std::size_t{name[0]};
+  while (i < name.size()) {
+    out->push_back(HashName(name.subspan(i)));
+    i += 1 + std::size_t{name[i]};
+  }
+}
+
+// Empty non-terminals of a dnset or generic dataset (issue 3): every proper
+// parent of a stored listed name, and a dnset wildcard base itself (names
+// exist below it).
+std::vector<std::uint64_t> EntHashes(const Snapshot& snap, const f::DatasetRec& r) {
+  std::vector<std::uint64_t> out;
+  const auto type = static_cast<DatasetType>(r.type);
+  if (type == DatasetType::kDnSet) {
+    ForEachName(snap, r.tables[f::kTableMain], [&](auto name, std::uint32_t val) {
+      if (val != f::kExcluded) AddParents(name, false, &out);
+    });
+    ForEachName(snap, r.tables[f::kTableSecond], [&](auto name, std::uint32_t val) {
+      if (val != f::kExcluded) AddParents(name, true, &out);
+    });
+  } else if (type == DatasetType::kGeneric) {
+    ForEachName(snap, r.tables[f::kTableMain],
+                [&](auto name, std::uint32_t) { AddParents(name, false, &out); });
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  out.shrink_to_fit();
+  return out;
+}
+
+}  // namespace
 
 const DsNode* ZoneSet::Node(const Snapshot& snap, std::uint32_t index) {
   DsNode& n = nodes_.emplace_back(snap, index);
@@ -18,6 +79,7 @@ const DsNode* ZoneSet::Node(const Snapshot& snap, std::uint32_t index) {
   }
   n.txt.has_base = r.base_template != f::kNone;
   n.txt.base = snap.String(r.base_template);
+  n.ent_hashes = EntHashes(snap, r);
   if (r.type == static_cast<std::uint32_t>(DatasetType::kCombined)) {
     auto subs = snap.subzones().subspan(r.tables[0], r.tables[1]);  // validated at open
     for (const auto& sz : subs) {
@@ -43,6 +105,44 @@ void CollectExpiry(const DsNode& n, std::int64_t* expires) {
 }
 
 }  // namespace
+
+// §5 "Glue": an internal A query (no client, no ACL) for each NS name inside
+// a served zone; A records already collected for the zone are not repeated
+// (rbldnsd adds them through its duplicate check) and all share the minimum
+// TTL found.
+void ZoneSet::ComputeGlue(ZoneSet* zs) {
+  auto answer = std::make_unique<Answer>();
+  QueryOptions lazy;
+  lazy.lazy = true;
+  for (ZoneNode& z : zs->zones_) {
+    if (z.ns == nullptr) continue;
+    const Snapshot& snap = z.ns->view.snapshot();
+    const f::DatasetRec& r = z.ns->view.rec();
+    bool any = false;
+    for (std::uint32_t ref : snap.Pool(r.ns_first, r.ns_count)) {
+      Query q;
+      q.qname = snap.Bytes(ref);
+      q.qtype = kTypeA;
+      Resolve(*zs, lazy, q, answer.get());
+      for (int i = 0; i < answer->answer_count; ++i) {
+        const Rr& rr = answer->answer[i];
+        auto rd = answer->rdata(rr);
+        if (rr.type != kTypeA || rd.size() != 4) continue;
+        if (std::any_of(z.glue.begin(), z.glue.end(),
+                        [&](const GlueRr& g) { return std::memcmp(g.a, rd.data(), 4) == 0; })) {
+          continue;
+        }
+        if (z.glue.size() >= static_cast<std::size_t>(Answer::kMaxAdditional)) break;
+        GlueRr g;
+        g.owner = q.qname;
+        std::memcpy(g.a, rd.data(), 4);
+        z.glue.push_back(g);
+        z.glue_ttl = any ? std::min(z.glue_ttl, rr.ttl) : rr.ttl;
+        any = true;
+      }
+    }
+  }
+}
 
 absl::StatusOr<std::shared_ptr<const ZoneSet>> ZoneSet::Create(
     std::vector<std::shared_ptr<const Snapshot>> snaps) {
@@ -86,6 +186,7 @@ absl::StatusOr<std::shared_ptr<const ZoneSet>> ZoneSet::Create(
   std::stable_sort(zs->zones_.begin(), zs->zones_.end(), [](const ZoneNode& a, const ZoneNode& b) {
     return a.name.size() > b.name.size();
   });
+  ComputeGlue(zs.get());
   return std::shared_ptr<const ZoneSet>(std::move(zs));
 }
 

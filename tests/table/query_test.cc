@@ -195,7 +195,9 @@ TEST(ResolveDnSet, ExactBeatsWildcardAndExclusionsWin) {
   auto zs = OneZone(std::move(ds), false);
   EXPECT_EQ(Ask(*zs, "spam.example.bl.test", kTypeTxt), "NOERROR TXT=name spam.example/2100");
   EXPECT_EQ(Ask(*zs, "a.b.example.bl.test", kTypeTxt), "NOERROR TXT=wild example/2100");
-  EXPECT_EQ(Ask(*zs, "example.bl.test"), "NXDOMAIN");  // *.name is subdomains only
+  // *.name is subdomains only; the base itself is an empty non-terminal:
+  // NODATA since issue 3 (rbldnsd: NXDOMAIN).
+  EXPECT_EQ(Ask(*zs, "example.bl.test"), "NOERROR");
   EXPECT_EQ(Ask(*zs, "ok.example.bl.test"), "NXDOMAIN");
   EXPECT_EQ(Ask(*zs, "both.example.bl.test"), "NOERROR A=127.0.0.2/2100");
   EXPECT_EQ(Ask(*zs, "a.both.example.bl.test"), "NOERROR A=127.0.0.2/2100");
@@ -214,7 +216,11 @@ TEST(ResolveGeneric, NameFoundTypeMissingIsNodata) {
   EXPECT_EQ(Ask(*zs, "host.bl.test", kTypeAaaa), "NOERROR | SOA/600");
   EXPECT_EQ(Ask(*zs, "host.bl.test", kTypeAny),
             "NOERROR A=127.0.0.5/300 TXT=hi/300 | NS=ns1.bl.test/3600 NS=ns2.bl.test/3600");
-  EXPECT_EQ(Ask(*zs, "b.c.bl.test"), "NXDOMAIN | SOA/600");  // empty non-terminal (§4.7)
+  // Empty non-terminal: NODATA since issue 3 (RFC 8020; rbldnsd says
+  // NXDOMAIN, §4.7). A name under no stored name stays NXDOMAIN.
+  EXPECT_EQ(Ask(*zs, "b.c.bl.test"), "NOERROR | SOA/600");
+  EXPECT_EQ(Ask(*zs, "c.bl.test"), "NOERROR | SOA/600");
+  EXPECT_EQ(Ask(*zs, "x.c.bl.test"), "NXDOMAIN | SOA/600");
 }
 
 TEST(ResolveApex, SoaAndNsRules) {

@@ -50,12 +50,17 @@ struct Rr {
   std::uint32_t ttl;
   std::uint32_t off;  // rdata offset in Answer::data
   std::uint16_t len;
+  // ADDITIONAL only: the owner name (label sequence) in Answer::data. Answer
+  // RRs are owned by the question name, AUTHORITY RRs by the zone apex.
+  std::uint32_t owner_off = 0;
+  std::uint16_t owner_len = 0;
 };
 
 class Answer {
  public:
   static constexpr int kMaxAnswer = 255;
   static constexpr int kMaxAuthority = 33;
+  static constexpr int kMaxAdditional = 254;  // glue; one more AR slot for the OPT RR
   static constexpr std::size_t kDataCap = 96 * 1024;
 
   bool drop = false;  // ACL ignore/blackhole: send nothing
@@ -63,14 +68,22 @@ class Answer {
   bool aa = false;
   const ZoneNode* zone = nullptr;
   bool found = false;  // the name exists (NOERROR) rather than NXDOMAIN
+  // NODATA only because the name is an empty non-terminal: a proper parent of
+  // names the zone can answer (issue 3, RFC 8020; rbldnsd says NXDOMAIN).
+  bool empty_non_terminal = false;
 
   int answer_count = 0;
   int authority_count = 0;
+  int additional_count = 0;  // glue A RRs, only together with the AUTHORITY NS set
   Rr answer[kMaxAnswer];
   Rr authority[kMaxAuthority];
+  Rr additional[kMaxAdditional];
 
   std::span<const std::uint8_t> rdata(const Rr& rr) const noexcept {
     return {data_ + rr.off, rr.len};
+  }
+  std::span<const std::uint8_t> owner(const Rr& rr) const noexcept {
+    return {data_ + rr.owner_off, rr.owner_len};
   }
   void Reset() noexcept;
   // Appends an answer RR unless an identical one (type + rdata) is present;
@@ -79,6 +92,9 @@ class Answer {
                  std::span<const std::uint8_t> rdata) noexcept;
   bool AddAuthority(std::uint16_t type, std::uint32_t ttl,
                     std::span<const std::uint8_t> rdata) noexcept;
+  // Appends an ADDITIONAL RR owned by `owner` (a label sequence).
+  bool AddAdditional(std::span<const std::uint8_t> owner, std::uint16_t type, std::uint32_t ttl,
+                     std::span<const std::uint8_t> rdata) noexcept;
 
  private:
   bool Store(std::span<const std::uint8_t> rdata, std::uint32_t* off) noexcept;
@@ -86,7 +102,11 @@ class Answer {
   std::size_t data_len_ = 0;
 };
 
-// Answers `q` from `zones` into `out` (which is Reset first).
+// Answers `q` from `zones` into `out` (which is Reset first). Beyond
+// rbldnsd, a name that does not exist but is a proper parent of names the
+// zone can answer (1-3 decimal labels or 1-31 nibble labels in a zone with IP
+// datasets, parents of dnset/generic names and of sub-zones or served zones)
+// is NODATA with the SOA, not NXDOMAIN (issue 3; rbldnsd issue #17).
 void Resolve(const ZoneSet& zones, const QueryOptions& options, const Query& q,
              Answer* out) noexcept;
 

@@ -37,6 +37,16 @@ struct DsNode {
   DatasetView view;
   TxtContext txt;                 // $0..$9 and $= of the dataset
   std::vector<SubZoneNode> subs;  // combined only, most specific first
+  // dnset/generic: sorted XXH3-64 hashes of the empty non-terminals, i.e. the
+  // proper parents (relative to the zone, not the apex) of stored names (and
+  // dnset wildcard bases themselves). Built by ZoneSet::Create.
+  std::vector<std::uint64_t> ent_hashes;
+};
+
+// A precomputed glue A record (reference §5 "Glue").
+struct GlueRr {
+  std::span<const std::uint8_t> owner;  // the NS name, a label sequence
+  std::uint8_t a[4];
 };
 
 struct ZoneNode {
@@ -48,6 +58,11 @@ struct ZoneNode {
   bool has_ip4 = false;         // maps 6to4 / v4-mapped IPv6 queries to IPv4
   std::int64_t expires = 0;     // earliest $TIMESTAMP expiry, 0 = none
   std::uint32_t stamp = 0;      // newest mtime of its files (SOA serial 0)
+  // Glue for the NS set, computed at Create by an internal A query for every
+  // NS name inside a served zone; identical addresses appear once, and all
+  // glue RRs share the minimum TTL found (`glue_ttl`), as in rbldnsd.
+  std::vector<GlueRr> glue;
+  std::uint32_t glue_ttl = 0;
 };
 
 class ZoneSet {
@@ -65,6 +80,7 @@ class ZoneSet {
  private:
   ZoneSet() = default;
   const DsNode* Node(const Snapshot& snap, std::uint32_t index);
+  static void ComputeGlue(ZoneSet* zs);
 
   std::vector<std::shared_ptr<const Snapshot>> snapshots_;
   std::deque<DsNode> nodes_;  // stable addresses
