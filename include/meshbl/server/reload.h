@@ -1,0 +1,118 @@
+// Loading the data the daemon serves and reloading it in the background
+// (reference/rbldnsd.md §6 with the differences of §9): every zone spec on
+// the command line is either a text dataset (`name:type:file[,file...]`,
+// loaded by zone::LoadZones into one in-memory snapshot) or a compiled
+// snapshot (`name:snapshot:file.mbs[,file.mbs...]`, mapped by
+// Snapshot::Open; its own zones are served and `name` is only checked: a
+// warning is logged when the snapshot has no zone of that name).
+//
+// A reload rebuilds everything on the Reloader's own thread and publishes
+// the new ZoneSet atomically; queries keep using the old one meanwhile and
+// are never blocked. A failed reload is logged ("file:line: reason") and the
+// old data keeps serving.
+//
+// Control plane only (allocates, logs, does file I/O).
+#ifndef MESHBL_SERVER_RELOAD_H_
+#define MESHBL_SERVER_RELOAD_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "meshbl/table/swap.h"
+#include "meshbl/table/zone_set.h"
+#include "meshbl/zone/loader.h"
+
+namespace meshbl::server {
+
+// One command-line zone spec, classified.
+struct SourceSpec {
+  std::string arg;                          // as given
+  bool is_snapshot = false;                 // type `snapshot`
+  zone::ZoneSpec text;                      // !is_snapshot
+  std::string snapshot_zone;                // is_snapshot: the name given (text form)
+  std::vector<std::string> snapshot_files;  // is_snapshot
+};
+
+// Parses every zone spec with rbldnsd's messages ("unknown dataset type
+// `x'", "invalid zone data specification `x'", ...).
+absl::StatusOr<std::vector<SourceSpec>> ParseSourceSpecs(const std::vector<std::string>& args);
+
+// The files behind the sources and their state at the last load attempt.
+// Not thread-safe: owned by one thread at a time (the daemon before the
+// Reloader starts, then the Reloader's thread).
+class ZoneLoader {
+ public:
+  ZoneLoader(std::vector<SourceSpec> sources, zone::LoadOptions options);
+
+  // True when any file's mtime or size differs from the last load attempt,
+  // or a stat result changed (a file appeared or vanished). True before the
+  // first Load().
+  bool Changed() const;
+
+  // Loads every source (recording the file states first), logs one line per
+  // dataset ("type:files: YYYYMMDD hhmmss: N entries", UTC time of the
+  // newest file), at most 5 warnings per dataset then "N more warnings
+  // suppressed", and "zones reloaded, time Xe/Yu sec". Errors carry
+  // "file:line: reason" and are not logged here.
+  absl::StatusOr<std::shared_ptr<const table::ZoneSet>> Load();
+
+ private:
+  struct Stamp {
+    std::string path;
+    bool ok = false;
+    std::int64_t mtime = 0;
+    std::int64_t size = 0;
+    bool operator==(const Stamp&) const = default;
+  };
+  std::vector<Stamp> StatAll() const;
+
+  std::vector<SourceSpec> sources_;
+  zone::LoadOptions options_;
+  std::vector<Stamp> attempted_;
+  bool loaded_once_ = false;
+};
+
+// Runs reload checks on a background thread and publishes the result.
+// Thread-safe: RequestCheck() from any thread (signal handling, timer).
+class Reloader {
+ public:
+  // `loader` and `holder` must outlive the Reloader.
+  Reloader(ZoneLoader* loader, table::ZoneSetHolder* holder);
+  Reloader(const Reloader&) = delete;
+  Reloader& operator=(const Reloader&) = delete;
+  ~Reloader();  // Stop()
+
+  void Start();
+  // Asks for a check: stat every file and rebuild if anything changed.
+  // Never blocks on a reload in progress; checks requested meanwhile
+  // coalesce into one more check after it.
+  void RequestCheck();
+  // Finishes the reload in progress (if any) and joins the thread.
+  void Stop();
+
+  std::uint64_t reloads() const;   // successful reloads published
+  std::uint64_t failures() const;  // failed reload attempts
+  std::uint64_t checks() const;    // checks completed
+
+ private:
+  void Run();
+
+  ZoneLoader* loader_;
+  table::ZoneSetHolder* holder_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool pending_ = false;                                   // guarded by mu_
+  bool stop_ = false;                                      // guarded by mu_
+  std::uint64_t reloads_ = 0, failures_ = 0, checks_ = 0;  // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace meshbl::server
+
+#endif  // MESHBL_SERVER_RELOAD_H_

@@ -1,0 +1,60 @@
+// Query counters as rbldnsd reports them (reference/rbldnsd.md §6): the
+// `-s [+]file` statistics file and the "stats for Nsecs: ..." log lines.
+//
+// The workers' counters only grow (each worker owns its own); "reset"
+// (SIGUSR2) is a baseline kept here and subtracted. Control plane only; not
+// thread-safe (the daemon's control thread owns it).
+#ifndef MESHBL_SERVER_STATS_FILE_H_
+#define MESHBL_SERVER_STATS_FILE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "meshbl/server/respond.h"
+
+namespace meshbl::server {
+
+// rbldnsd's counter tuple. tot = every query packet (ok + nxd + err);
+// ok = NOERROR replies (NODATA included); nxd = NXDOMAIN; err = the rest
+// (REFUSED, SERVFAIL, NOTIMP, FORMERR, dropped packets); in/out = bytes.
+struct Counters {
+  std::uint64_t tot = 0, ok = 0, nxd = 0, err = 0, in = 0, out = 0;
+};
+
+// Maps the responder's counters to rbldnsd's tuple.
+Counters CountersFrom(const ResponderStats& s);
+// a - b, field by field (saturating at 0).
+Counters Subtract(const Counters& a, const Counters& b);
+
+class StatsTracker {
+ public:
+  // `path` empty: no stats file; `relative` is rbldnsd's `+` (each line
+  // holds the change since the previous line instead of the totals).
+  StatsTracker(std::string path, bool relative, std::int64_t now);
+
+  // Appends a bare "<unixtime>" line (start, reset and stop). Errors name
+  // the file; the caller logs them.
+  absl::Status WriteTimestamp(std::int64_t now);
+  // Appends "<unixtime> *:tot:ok:nxd:in:out" for the counters since the
+  // last reset (or, relative, since the previous counters line).
+  absl::Status WriteCounters(std::int64_t now, const Counters& total);
+  // "stats for Nsecs: tot=.. ok=.. nxd=.. err=.. in=.. out=.." since the
+  // last reset.
+  std::string LogLine(std::int64_t now, const Counters& total) const;
+  // Makes `total` the new zero point (SIGUSR2).
+  void Reset(std::int64_t now, const Counters& total);
+
+ private:
+  absl::Status Append(const std::string& line);
+
+  std::string path_;
+  bool relative_;
+  Counters base_;          // at the last reset
+  Counters last_written_;  // at the previous counters line (relative mode)
+  std::int64_t since_;     // time of the last reset
+};
+
+}  // namespace meshbl::server
+
+#endif  // MESHBL_SERVER_STATS_FILE_H_

@@ -1,0 +1,47 @@
+// The operational log sink (stdio or syslog).
+#include "meshbl/server/log.h"
+
+#include <syslog.h>
+
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "meshbl/server/options.h"
+
+namespace meshbl::server {
+namespace {
+
+std::mutex g_mu;
+bool g_syslog = false;  // guarded by g_mu
+
+}  // namespace
+
+void LogToStdio() {
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (g_syslog) closelog();
+  g_syslog = false;
+}
+
+void LogToSyslog(int facility) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  openlog(kProgramName, LOG_PID | LOG_NDELAY, facility);
+  g_syslog = true;
+}
+
+void Log(LogSeverity severity, std::string_view message) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (g_syslog) {
+    const int prio = severity == LogSeverity::kInfo      ? LOG_INFO
+                     : severity == LogSeverity::kWarning ? LOG_WARNING
+                                                         : LOG_ERR;
+    syslog(prio, "%.*s", static_cast<int>(message.size()), message.data());
+    return;
+  }
+  std::FILE* f = severity == LogSeverity::kInfo ? stdout : stderr;
+  std::fprintf(f, "%s: %.*s\n", kProgramName, static_cast<int>(message.size()), message.data());
+  std::fflush(f);
+}
+
+}  // namespace meshbl::server

@@ -1,0 +1,277 @@
+// Loading zone specs and snapshots into a ZoneSet; background reloads.
+#include "meshbl/server/reload.h"
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <ctime>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "meshbl/dns/name.h"
+#include "meshbl/server/log.h"
+#include "meshbl/table/builder.h"
+#include "meshbl/table/snapshot.h"
+#include "meshbl/table/types.h"
+#include "meshbl/util/status_macros.h"
+
+namespace meshbl::server {
+namespace {
+
+constexpr std::size_t kMaxWarningsPerDataset = 5;
+
+std::string StampText(std::int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d %H%M%S", &tm);
+  return buf;
+}
+
+double ThreadCpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_THREAD, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec) + static_cast<double>(ru.ru_utime.tv_usec) / 1e6;
+}
+
+// Logs the warnings of one dataset: the first five, then a count.
+void LogWarnings(const std::vector<const zone::Diagnostic*>& w) {
+  for (std::size_t i = 0; i < w.size() && i < kMaxWarningsPerDataset; ++i) {
+    LogWarning(w[i]->ToString());
+  }
+  if (w.size() > kMaxWarningsPerDataset) {
+    LogWarning(absl::StrCat(w.size() - kMaxWarningsPerDataset, " more warnings suppressed"));
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<SourceSpec>> ParseSourceSpecs(const std::vector<std::string>& args) {
+  std::vector<SourceSpec> out;
+  for (const std::string& arg : args) {
+    SourceSpec s;
+    s.arg = arg;
+    const std::size_t c1 = arg.find(':');
+    const std::size_t c2 = c1 == std::string::npos ? std::string::npos : arg.find(':', c1 + 1);
+    if (c2 != std::string::npos && arg.compare(c1 + 1, c2 - c1 - 1, "snapshot") == 0) {
+      s.is_snapshot = true;
+      s.snapshot_zone = arg.substr(0, c1);
+      std::string_view files = std::string_view(arg).substr(c2 + 1);
+      while (!files.empty()) {
+        const std::size_t cut = files.find(',');
+        if (cut != 0) s.snapshot_files.emplace_back(files.substr(0, cut));
+        if (cut == std::string_view::npos) break;
+        files.remove_prefix(cut + 1);
+      }
+      if (s.snapshot_files.empty()) {
+        return absl::InvalidArgumentError("missing filenames for snapshot");
+      }
+    } else {
+      MESHBL_ASSIGN_OR_RETURN(s.text, zone::ParseZoneSpec(arg));
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+ZoneLoader::ZoneLoader(std::vector<SourceSpec> sources, zone::LoadOptions options)
+    : sources_(std::move(sources)), options_(options) {}
+
+std::vector<ZoneLoader::Stamp> ZoneLoader::StatAll() const {
+  std::vector<Stamp> stamps;
+  auto add = [&](const std::string& path) {
+    Stamp st;
+    st.path = path;
+    struct stat sb {};
+    if (stat(path.c_str(), &sb) == 0) {
+      st.ok = true;
+      st.mtime = static_cast<std::int64_t>(sb.st_mtim.tv_sec) * 1000000000 + sb.st_mtim.tv_nsec;
+      st.size = static_cast<std::int64_t>(sb.st_size);
+    }
+    stamps.push_back(std::move(st));
+  };
+  for (const SourceSpec& s : sources_) {
+    for (const std::string& f : s.is_snapshot ? s.snapshot_files : s.text.files) add(f);
+  }
+  return stamps;
+}
+
+bool ZoneLoader::Changed() const { return !loaded_once_ || StatAll() != attempted_; }
+
+absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load() {
+  const auto wall_start = std::chrono::steady_clock::now();
+  const double cpu_start = ThreadCpuSeconds();
+  attempted_ = StatAll();
+  loaded_once_ = true;
+
+  zone::LoadOptions options = options_;
+  options.now = static_cast<std::int64_t>(std::time(nullptr));
+
+  // Text specs become one in-memory snapshot placed where the first text
+  // spec appears; every snapshot file keeps its command-line position.
+  std::vector<zone::ZoneSpec> text;
+  for (const SourceSpec& s : sources_) {
+    if (!s.is_snapshot) text.push_back(s.text);
+  }
+  std::vector<std::shared_ptr<const table::Snapshot>> snaps;
+  std::vector<std::string> lines;
+  std::vector<zone::Diagnostic> warnings;
+  bool text_done = false;
+  for (const SourceSpec& s : sources_) {
+    if (!s.is_snapshot) {
+      if (text_done) continue;
+      text_done = true;
+      table::SnapshotBuilder builder;
+      MESHBL_RETURN_IF_ERROR(zone::LoadZones(text, options, &builder, &warnings));
+      MESHBL_ASSIGN_OR_RETURN(
+          auto snap, table::Snapshot::FromImage(builder.Build(options.now), "command-line zones"));
+      // One line per top-level dataset, with its newest file time.
+      for (std::uint32_t i = 0; i < snap->datasets().size(); ++i) {
+        const auto& d = snap->datasets()[i];
+        if (d.parent != table::format::kNone) continue;
+        std::int64_t newest = 0;
+        for (const auto& src : snap->sources()) {
+          if (src.dataset == i) newest = std::max(newest, src.mtime);
+        }
+        lines.push_back(absl::StrCat(std::string(snap->String(d.spec)), ": ", StampText(newest),
+                                     ": ", d.entry_count, " entries"));
+      }
+      snaps.push_back(std::move(snap));
+      continue;
+    }
+    for (const std::string& path : s.snapshot_files) {
+      MESHBL_ASSIGN_OR_RETURN(auto snap, table::Snapshot::Open(path));
+      std::uint64_t entries = 0;
+      for (const auto& d : snap->datasets()) entries += d.entry_count;
+      lines.push_back(absl::StrCat("snapshot:", path, ": ", StampText(snap->header().build_time),
+                                   ": ", snap->datasets().size(), " datasets, ",
+                                   snap->zones().size(), " zones, ", entries, " entries"));
+      std::string want;
+      if (!s.snapshot_zone.empty() && dns::ParseName(s.snapshot_zone, &want)) {
+        bool found = false;
+        for (const auto& z : snap->zones()) {
+          const std::string_view name = snap->String(z.name);
+          if (name == want) found = true;
+        }
+        if (!found) {
+          warnings.push_back(zone::Diagnostic{
+              path, 0,
+              absl::StrCat("has no zone `", s.snapshot_zone, "' (serving the snapshot's zones)")});
+        }
+      }
+      snaps.push_back(std::move(snap));
+    }
+  }
+  MESHBL_ASSIGN_OR_RETURN(auto zones, table::ZoneSet::Create(std::move(snaps)));
+
+  for (const std::string& l : lines) LogInfo(l);
+  // Warnings grouped per dataset (by the files it reads), capped at five.
+  std::vector<bool> logged(warnings.size(), false);
+  std::vector<std::string> seen_specs;
+  for (const SourceSpec& s : sources_) {
+    const std::vector<std::string>& files = s.is_snapshot ? s.snapshot_files : s.text.files;
+    const std::string& key = s.is_snapshot ? s.arg : s.text.dataset_spec;
+    if (std::find(seen_specs.begin(), seen_specs.end(), key) != seen_specs.end()) continue;
+    seen_specs.push_back(key);
+    std::vector<const zone::Diagnostic*> mine;
+    for (std::size_t i = 0; i < warnings.size(); ++i) {
+      if (!logged[i] && std::find(files.begin(), files.end(), warnings[i].file) != files.end()) {
+        logged[i] = true;
+        mine.push_back(&warnings[i]);
+      }
+    }
+    LogWarnings(mine);
+  }
+  std::vector<const zone::Diagnostic*> rest;
+  for (std::size_t i = 0; i < warnings.size(); ++i) {
+    if (!logged[i]) rest.push_back(&warnings[i]);
+  }
+  LogWarnings(rest);
+
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  LogInfo(absl::StrFormat("zones reloaded, time %.2fe/%.2fu sec", wall,
+                          ThreadCpuSeconds() - cpu_start));
+  return zones;
+}
+
+Reloader::Reloader(ZoneLoader* loader, table::ZoneSetHolder* holder)
+    : loader_(loader), holder_(holder) {}
+
+Reloader::~Reloader() { Stop(); }
+
+void Reloader::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Reloader::RequestCheck() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_ = true;
+  }
+  cv_.notify_all();
+}
+
+void Reloader::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::uint64_t Reloader::reloads() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return reloads_;
+}
+std::uint64_t Reloader::failures() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return failures_;
+}
+std::uint64_t Reloader::checks() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return checks_;
+}
+
+void Reloader::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [this] { return stop_ || pending_; });
+    if (stop_) return;
+    pending_ = false;
+    lock.unlock();
+    bool ok = true;
+    bool reloaded = false;
+    if (loader_->Changed()) {
+      auto zones = loader_->Load();
+      if (zones.ok()) {
+        holder_->Publish(*std::move(zones));
+        reloaded = true;
+      } else {
+        ok = false;
+        LogError(std::string(zones.status().message()));
+        LogError("reload failed, keeping the previous data");
+      }
+    }
+    lock.lock();
+    ++checks_;
+    if (reloaded) ++reloads_;
+    if (!ok) ++failures_;
+  }
+}
+
+}  // namespace meshbl::server

@@ -1,0 +1,74 @@
+// rbldnsd-style statistics: the -s file and the counter log lines.
+#include "meshbl/server/stats_file.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace meshbl::server {
+namespace {
+
+std::uint64_t Sub(std::uint64_t a, std::uint64_t b) { return a > b ? a - b : 0; }
+
+}  // namespace
+
+Counters CountersFrom(const ResponderStats& s) {
+  Counters c;
+  c.tot = s.queries;
+  c.ok = s.noerror;
+  c.nxd = s.nxdomain;
+  c.err = Sub(s.queries, s.noerror + s.nxdomain);
+  c.in = s.bytes_in;
+  c.out = s.bytes_out;
+  return c;
+}
+
+Counters Subtract(const Counters& a, const Counters& b) {
+  return Counters{Sub(a.tot, b.tot), Sub(a.ok, b.ok), Sub(a.nxd, b.nxd),
+                  Sub(a.err, b.err), Sub(a.in, b.in), Sub(a.out, b.out)};
+}
+
+StatsTracker::StatsTracker(std::string path, bool relative, std::int64_t now)
+    : path_(std::move(path)), relative_(relative), since_(now) {}
+
+absl::Status StatsTracker::Append(const std::string& line) {
+  if (path_.empty()) return absl::OkStatus();
+  std::FILE* f = std::fopen(path_.c_str(), "a");
+  if (f == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(path_, ": ", std::strerror(errno)));
+  }
+  std::fwrite(line.data(), 1, line.size(), f);
+  if (std::fclose(f) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(path_, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status StatsTracker::WriteTimestamp(std::int64_t now) {
+  return Append(absl::StrCat(now, "\n"));
+}
+
+absl::Status StatsTracker::WriteCounters(std::int64_t now, const Counters& total) {
+  const Counters c = Subtract(total, relative_ ? last_written_ : base_);
+  last_written_ = total;
+  return Append(
+      absl::StrCat(now, " *:", c.tot, ":", c.ok, ":", c.nxd, ":", c.in, ":", c.out, "\n"));
+}
+
+std::string StatsTracker::LogLine(std::int64_t now, const Counters& total) const {
+  const Counters c = Subtract(total, base_);
+  return absl::StrCat("stats for ", now - since_, "secs: tot=", c.tot, " ok=", c.ok, " nxd=", c.nxd,
+                      " err=", c.err, " in=", c.in, " out=", c.out);
+}
+
+void StatsTracker::Reset(std::int64_t now, const Counters& total) {
+  base_ = total;
+  last_written_ = total;
+  since_ = now;
+}
+
+}  // namespace meshbl::server
