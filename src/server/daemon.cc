@@ -1,0 +1,385 @@
+// The meshbld process lifecycle: see daemon.h.
+#include "meshbl/server/daemon.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "meshbl/server/listen.h"
+#include "meshbl/server/log.h"
+#include "meshbl/server/query_log.h"
+#include "meshbl/server/reload.h"
+#include "meshbl/server/server.h"
+#include "meshbl/server/stats_file.h"
+#include "meshbl/table/swap.h"
+
+namespace meshbl::server {
+namespace {
+
+std::int64_t Now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+std::string Errno() { return std::strerror(errno); }
+
+// Fatal startup error: logged, exit code 1.
+int Fatal(std::string_view message) {
+  LogError(message);
+  return 1;
+}
+
+int Fatal(const absl::Status& st) { return Fatal(std::string(st.message())); }
+
+// The ids to run as after startup.
+struct Creds {
+  bool change = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+// rbldnsd's -u rule: `user[:group]`, names or numbers; as root without -u
+// the user is "rbldns"; not root without -u: no change; uid 0 is refused.
+absl::StatusOr<Creds> ResolveUser(const std::string& spec_in) {
+  Creds c;
+  std::string spec = spec_in;
+  if (spec.empty()) {
+    if (getuid() != 0) return c;
+    spec = "rbldns";
+  }
+  const std::size_t colon = spec.find(':');
+  const std::string user = spec.substr(0, colon);
+  c.change = true;
+  c.gid = getgid();
+  if (const passwd* pw = getpwnam(user.c_str()); pw != nullptr) {
+    c.uid = pw->pw_uid;
+    c.gid = pw->pw_gid;
+  } else if (unsigned v; absl::SimpleAtoi(user, &v)) {
+    c.uid = static_cast<uid_t>(v);
+    if (const passwd* pwu = getpwuid(c.uid); pwu != nullptr) c.gid = pwu->pw_gid;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat("unknown user `", user, "'"));
+  }
+  if (colon != std::string::npos) {
+    const std::string group_name = spec.substr(colon + 1);
+    if (const group* gr = getgrnam(group_name.c_str()); gr != nullptr) {
+      c.gid = gr->gr_gid;
+    } else if (unsigned v; absl::SimpleAtoi(group_name, &v)) {
+      c.gid = static_cast<gid_t>(v);
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("unknown group `", group_name, "'"));
+    }
+  }
+  if (c.uid == 0) {
+    return absl::InvalidArgumentError("daemon should not run as root, specify -u option");
+  }
+  return c;
+}
+
+// Tells the waiting parent (daemon mode) how startup went; no-op otherwise.
+class ParentPipe {
+ public:
+  explicit ParentPipe(int fd) : fd_(fd) {}
+  ~ParentPipe() { Notify(false); }
+  ParentPipe(const ParentPipe&) = delete;
+  ParentPipe& operator=(const ParentPipe&) = delete;
+  void Notify(bool ok) {
+    if (fd_ < 0) return;
+    const char c = ok ? '0' : '1';
+    while (write(fd_, &c, 1) < 0 && errno == EINTR) {
+    }
+    close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+};
+
+// Detaches from the terminal after a successful start in daemon mode.
+void Detach(int facility) {
+  const int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull >= 0) {
+    dup2(devnull, 0);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    close(devnull);
+  }
+  LogToSyslog(facility);
+}
+
+absl::Status WritePidFile(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unable to write pid file ", path, ": ", Errno()));
+  }
+  std::fprintf(f, "%ld\n", static_cast<long>(getpid()));
+  if (std::fclose(f) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unable to write pid file ", path, ": ", Errno()));
+  }
+  return absl::OkStatus();
+}
+
+// Temporarily takes the target user's effective ids (to load data with the
+// permissions the reloads will have), or back to root.
+absl::Status SetEffective(const Creds& c, bool to_user) {
+  if (!c.change) return absl::OkStatus();
+  if (to_user) {
+    if (setgroups(1, &c.gid) != 0 || setegid(c.gid) != 0 || seteuid(c.uid) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("unable to set effective ids: ", Errno()));
+    }
+  } else if (seteuid(0) != 0 || setegid(0) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("unable to restore root ids: ", Errno()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DropPrivileges(const Creds& c) {
+  if (!c.change) return absl::OkStatus();
+  if (setgroups(1, &c.gid) != 0 || setgid(c.gid) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("unable to setgid(", c.gid, "): ", Errno()));
+  }
+  if (setuid(c.uid) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("unable to setuid(", c.uid, "): ", Errno()));
+  }
+  return absl::OkStatus();
+}
+
+UdpBackend BackendFromName(const std::string& s) {
+  if (s == "uring") return UdpBackend::kUring;
+  if (s == "mmsg") return UdpBackend::kMmsg;
+  return UdpBackend::kAuto;
+}
+
+// The control thread's state after startup.
+struct Running {
+  const DaemonOptions* options;
+  Server* server;
+  Reloader* reloader;
+  QueryLog* query_log;  // nullptr without -l
+  StatsTracker* stats;
+};
+
+void WriteStats(const Running& r, std::int64_t now) {
+  if (absl::Status st = r.stats->WriteCounters(now, CountersFrom(r.server->TotalStats()));
+      !st.ok()) {
+    LogWarning(std::string(st.message()));
+  }
+}
+
+// Serves signals and the -c timer until TERM/INT.
+int ControlLoop(const Running& r, const sigset_t& mask) {
+  const int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+  if (sfd < 0) return Fatal(absl::StrCat("signalfd: ", Errno()));
+  int tfd = -1;
+  if (r.options->check_interval > 0) {
+    tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+    if (tfd < 0) return Fatal(absl::StrCat("timerfd_create: ", Errno()));
+    itimerspec its{};
+    its.it_interval.tv_sec = static_cast<time_t>(r.options->check_interval);
+    its.it_value = its.it_interval;
+    timerfd_settime(tfd, 0, &its, nullptr);
+  }
+  for (;;) {
+    pollfd fds[2] = {{sfd, POLLIN, 0}, {tfd, POLLIN, 0}};
+    const int n = poll(fds, tfd >= 0 ? 2 : 1, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Fatal(absl::StrCat("poll: ", Errno()));
+    }
+    if (tfd >= 0 && (fds[1].revents & POLLIN) != 0) {
+      std::uint64_t ticks;
+      if (read(tfd, &ticks, sizeof ticks) > 0) {
+        r.reloader->RequestCheck();
+        WriteStats(r, Now());
+      }
+    }
+    if ((fds[0].revents & POLLIN) == 0) continue;
+    signalfd_siginfo si{};
+    if (read(sfd, &si, sizeof si) != static_cast<ssize_t>(sizeof si)) continue;
+    const std::int64_t now = Now();
+    switch (si.ssi_signo) {
+      case SIGHUP:
+        if (r.query_log != nullptr) r.query_log->RequestReopen();
+        r.reloader->RequestCheck();
+        break;
+      case SIGUSR1:
+      case SIGUSR2: {
+        const Counters total = CountersFrom(r.server->TotalStats());
+        LogInfo(r.stats->LogLine(now, total));
+        WriteStats(r, now);
+        if (si.ssi_signo == SIGUSR2) {
+          r.stats->Reset(now, total);
+          (void)r.stats->WriteTimestamp(now);
+        }
+        break;
+      }
+      case SIGTERM:
+      case SIGINT: {
+        LogInfo("terminating");
+        r.server->Stop();
+        const Counters total = CountersFrom(r.server->TotalStats());
+        WriteStats(r, now);
+        LogInfo(r.stats->LogLine(now, total));
+        (void)r.stats->WriteTimestamp(now);
+        r.reloader->Stop();
+        if (r.query_log != nullptr) r.query_log->Stop();
+        close(sfd);
+        if (tfd >= 0) close(tfd);
+        return 0;
+      }
+      default:
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+int RunDaemon(const DaemonOptions& o) {
+  LogToStdio();
+  if (o.dump) return Fatal("zone dump (-d) is not supported");
+  if (o.listen.empty()) return Fatal("no address to listen on (-b option) specified");
+  auto sources = ParseSourceSpecs(o.zone_specs);
+  if (!sources.ok()) return Fatal(std::string(sources.status().message()));
+  const FamilyHint hint = o.family == 4   ? FamilyHint::kV4
+                          : o.family == 6 ? FamilyHint::kV6
+                                          : FamilyHint::kAny;
+  auto listen = ResolveListenSpecs(o.listen, hint);
+  if (!listen.ok()) return Fatal(std::string(listen.status().message()));
+  auto creds = ResolveUser(o.user);
+  if (!creds.ok()) return Fatal(std::string(creds.status().message()));
+
+  // Signals are handled by the control thread only: block them before any
+  // thread exists so that every thread inherits the mask.
+  std::signal(SIGPIPE, SIG_IGN);
+  sigset_t mask;
+  sigemptyset(&mask);
+  for (int s : {SIGHUP, SIGUSR1, SIGUSR2, SIGTERM, SIGINT, SIGALRM}) sigaddset(&mask, s);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+
+  int notify_fd = -1;
+  if (!o.foreground) {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) return Fatal(absl::StrCat("pipe: ", Errno()));
+    const pid_t pid = fork();
+    if (pid < 0) return Fatal(absl::StrCat("fork: ", Errno()));
+    if (pid > 0) {
+      // Parent: exit 0 once the child reports a successful start.
+      close(p[1]);
+      char c = 0;
+      ssize_t got;
+      while ((got = read(p[0], &c, 1)) < 0 && errno == EINTR) {
+      }
+      return got == 1 && c == '0' ? 0 : 1;
+    }
+    close(p[0]);
+    setsid();
+    notify_fd = p[1];
+  }
+  ParentPipe parent(notify_fd);
+
+  if (!o.pid_file.empty()) {
+    if (absl::Status st = WritePidFile(o.pid_file); !st.ok()) return Fatal(st);
+  }
+  if (!o.root_dir.empty() && (chdir(o.root_dir.c_str()) != 0 || chroot(o.root_dir.c_str()) != 0)) {
+    return Fatal(absl::StrCat("unable to chroot to ", o.root_dir, ": ", Errno()));
+  }
+  if (!o.work_dir.empty() && chdir(o.work_dir.c_str()) != 0) {
+    return Fatal(absl::StrCat("unable to chdir to ", o.work_dir, ": ", Errno()));
+  }
+
+  ServerConfig config;
+  config.listen = *std::move(listen);
+  config.threads = o.threads;
+  config.udp_backend = BackendFromName(o.udp_backend);
+  config.responder.query.lazy = o.lazy;
+  config.responder.version_mode = o.version_mode;
+  config.responder.version_text = kVersionText;
+  config.tcp_idle_timeout = std::chrono::milliseconds(std::int64_t{o.tcp_idle_seconds} * 1000);
+  config.tcp_max_connections = o.tcp_max_conn;
+  config.log = [](std::string_view line) { LogInfo(line); };
+  std::unique_ptr<QueryLog> query_log;
+  if (!o.query_log.empty()) query_log = std::make_unique<QueryLog>();
+
+  table::ZoneSetHolder holder;
+  ZoneLoader loader(*std::move(sources), o.load);
+  std::unique_ptr<Server> server;
+  auto start_server = [&]() -> absl::Status {
+    auto started = Server::Start(config, &holder);
+    if (!started.ok()) return started.status();
+    server = *std::move(started);
+    for (const ListenAddress& a : server->bound()) LogInfo("listening on " + a.ToString());
+    return DropPrivileges(*creds);
+  };
+
+  if (o.quick) {
+    // -q: serve (SERVFAIL) and detach first, then load; load errors are
+    // not fatal and the data is retried when the files change.
+    if (absl::Status st = start_server(); !st.ok()) return Fatal(st);
+    parent.Notify(true);
+    if (!o.foreground) Detach(o.syslog_facility);
+    auto zones = loader.Load();
+    if (zones.ok()) {
+      holder.Publish(*std::move(zones));
+    } else {
+      LogError(std::string(zones.status().message()));
+      LogError("zone loading errors, serving no data until they are fixed");
+    }
+  } else {
+    if (absl::Status st = SetEffective(*creds, true); !st.ok()) return Fatal(st);
+    auto zones = loader.Load();
+    if (absl::Status st = SetEffective(*creds, false); !st.ok()) return Fatal(st);
+    if (!zones.ok()) {
+      LogError(std::string(zones.status().message()));
+      return Fatal("zone loading errors, aborting");
+    }
+    holder.Publish(*std::move(zones));
+    if (absl::Status st = start_server(); !st.ok()) return Fatal(st);
+  }
+
+  if (query_log != nullptr) {
+    if (absl::Status st = query_log->Open(o.query_log, o.query_log_unbuffered); !st.ok()) {
+      return Fatal(absl::StrCat("unable to open query log ", st.message()));
+    }
+    query_log->Start();
+  }
+  StatsTracker stats(o.stats_file, o.stats_relative, Now());
+  if (absl::Status st = stats.WriteTimestamp(Now()); !st.ok())
+    LogWarning(std::string(st.message()));
+
+  const auto current = holder.Current();
+  LogInfo(absl::StrCat(
+      kProgramName, " version ", kVersionText, " started (", server->bound().size(), " socket(s), ",
+      current != nullptr ? current->zones().size() : 0, " zone(s), ", server->threads(),
+      " thread(s), ", std::string(UdpBackendName(server->udp_backend())), ")"));
+  if (!o.quick) {
+    parent.Notify(true);
+    if (!o.foreground) Detach(o.syslog_facility);
+  }
+
+  Reloader reloader(&loader, &holder);
+  reloader.Start();
+  Running r{&o, server.get(), &reloader, query_log.get(), &stats};
+  return ControlLoop(r, mask);
+}
+
+}  // namespace meshbl::server
