@@ -172,6 +172,7 @@ std::string UsageText() {
                    "Usage is: ", kProgramName, " options zonespec...\n", "where options are:\n");
   for (const OptionSpec& o : kOptions) {
     std::string head = Spelling(o);
+    if (o.id < 256 && o.long_name != nullptr) absl::StrAppend(&head, ", --", o.long_name);
     if (o.arg != nullptr) absl::StrAppend(&head, " ", o.arg);
     std::vector<absl::string_view> lines = absl::StrSplit(o.help, '\n');
     absl::StrAppend(&s, " ", head, " - ", lines[0], "\n");
@@ -215,7 +216,7 @@ ParseResult ParseCommandLine(int argc, char* const argv[], DaemonOptions* out) {
   const std::string optstring = OptString();
   const std::vector<option> longopts = LongOptions();
   opterr = 0;
-  optind = 1;
+  optind = 0;  // glibc: full re-initialisation (tests parse several times)
   const std::string help_hint = absl::StrCat("type `", kProgramName, " -h' for help");
   for (;;) {
     int longindex = -1;
