@@ -77,6 +77,7 @@ struct IoStats {
   std::uint64_t udp_received = 0;
   std::uint64_t udp_sent = 0;
   std::uint64_t udp_send_errors = 0;
+  std::uint64_t udp_recv_errors = 0;
   std::uint64_t udp_truncated = 0;  // MSG_TRUNC: datagram larger than a buffer, dropped
   std::uint64_t udp_no_slot = 0;    // io_uring: every send slot in flight, dropped
   std::uint64_t uring_enobufs = 0;  // provided-buffer ring ran dry (recv re-armed)
