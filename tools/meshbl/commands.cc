@@ -10,9 +10,10 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "meshbl/dns/name.h"
+#include "meshbl/server/options.h"
 #include "meshbl/table/builder.h"
 #include "meshbl/table/query.h"
 #include "meshbl/table/snapshot.h"
@@ -60,58 +61,6 @@ struct Options {
   std::vector<std::string> rest;
 };
 
-bool ParseTime(std::string_view s, std::uint32_t* out) {
-  if (s.empty()) return false;
-  std::uint64_t mult = 1;
-  switch (s.back()) {
-    case 's':
-    case 'S':
-      mult = 1;
-      s.remove_suffix(1);
-      break;
-    case 'm':
-    case 'M':
-      mult = 60;
-      s.remove_suffix(1);
-      break;
-    case 'h':
-    case 'H':
-      mult = 3600;
-      s.remove_suffix(1);
-      break;
-    case 'd':
-    case 'D':
-      mult = 86400;
-      s.remove_suffix(1);
-      break;
-    case 'w':
-    case 'W':
-      mult = 604800;
-      s.remove_suffix(1);
-      break;
-    default:
-      break;
-  }
-  std::uint64_t v;
-  if (!absl::SimpleAtoi(absl::string_view(s.data(), s.size()), &v) || v * mult > 0xffffffffULL) {
-    return false;
-  }
-  *out = static_cast<std::uint32_t>(v * mult);
-  return true;
-}
-
-bool ParseTtlSpec(std::string_view spec, zone::LoadOptions* o) {
-  std::vector<std::string> parts = absl::StrSplit(absl::string_view(spec.data(), spec.size()), ':');
-  if (parts.size() > 3) return false;
-  std::uint32_t* dst[3] = {&o->default_ttl, &o->min_ttl, &o->max_ttl};
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    if (!parts[i].empty() && !ParseTime(parts[i], dst[i])) return false;
-  }
-  if (o->default_ttl == 0) return false;
-  if (o->min_ttl > o->max_ttl && o->max_ttl != 0) return false;
-  return true;
-}
-
 bool ParseClient(const std::string& s, table::ClientAddr* c) {
   in_addr a4;
   in6_addr a6;
@@ -151,8 +100,8 @@ bool ParseOptions(const std::vector<std::string>& args, Options* o) {
     } else if (a == "-t") {
       const std::string* v = value();
       if (v == nullptr) return false;
-      if (!ParseTtlSpec(*v, &o->load)) {
-        std::fprintf(stderr, "meshbl: invalid -t value '%s' (want def:min:max)\n", v->c_str());
+      if (absl::Status st = server::ParseTtlSpec(*v, &o->load); !st.ok()) {
+        std::fprintf(stderr, "meshbl: %s\n", std::string(st.message()).c_str());
         return false;
       }
     } else if (a == "-o") {
