@@ -162,6 +162,9 @@ void UringUdpLoop::Run() noexcept {
     unsigned seen = 0;
     io_uring_cqe* cqe;
     io_uring_for_each_cqe(ring, head, cqe) {
+      // At most one batch per pass, so that replies go out (next submit)
+      // and the ZoneSet is refreshed at a bounded interval under load.
+      if (seen == batch_) break;
       ++seen;
       switch (OpOf(cqe->user_data)) {
         case kRecv:
