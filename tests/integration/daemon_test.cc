@@ -1,0 +1,559 @@
+// End-to-end tests of the real `meshbld` binary on 127.0.0.1 (an ephemeral
+// port, learnt from its "listening on" line), on generated zone files.
+// User-visible behaviours asserted:
+// - it answers A/TXT/NXDOMAIN/REFUSED from ip4set and dnset data (-n);
+// - --help lists every entry of the option table; bad command lines exit 1
+//   with rbldnsd's messages (no arguments, -Z, -t ::2m, unknown type, -x,
+//   no -b, a missing data file: "zone loading errors, aborting");
+// - daemon mode: the parent exits 0 once the child has loaded, writes the
+//   child's pid to -p; with a broken zone the parent exits 1;
+// - SIGHUP reloads a rewritten file; a failing reload ($TIMESTAMP in the
+//   future, a removed file) logs file:line and keeps serving the old data;
+// - reload under load: 20 rewrites + SIGHUP while a client queries
+//   continuously: no lost reply, no SERVFAIL, every TXT from a generation;
+// - SIGTERM exits 0 and writes the final statistics line (-s) and the bare
+//   timestamp; -l opens the query log file.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "meshbl/server/options.h"
+
+// ldns last: its C headers define macros that upset C++ standard headers.
+#include <ldns/ldns.h>  // NOLINT(build/include_order)
+
+#ifndef MESHBLD_PATH
+#error "MESHBLD_PATH must name the meshbld binary"
+#endif
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Writes `text` to `p` through a temporary file and rename, so a reload
+// never sees a half-written file; the file is readable by any user.
+void WriteFile(const fs::path& p, const std::string& text) {
+  const fs::path tmp = p.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+  }
+  chmod(tmp.c_str(), 0644);
+  fs::rename(tmp, p);
+}
+
+// A scratch directory every user may write (the daemon drops privileges).
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/meshbld_test.XXXXXX";
+    path_ = mkdtemp(tmpl);
+    chmod(path_.c_str(), 0777);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+  fs::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  fs::path path_;
+};
+
+// The user the daemon should run as: as root, `nobody` (meshbld, like
+// rbldnsd, refuses to keep uid 0); otherwise no -u.
+std::vector<std::string> UserArgs() {
+  if (geteuid() == 0) return {"-u", "nobody"};
+  return {};
+}
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+// Runs meshbld to completion (bounded by `limit`), capturing its output.
+RunResult RunToExit(const std::vector<std::string>& args, const fs::path& dir,
+                    std::chrono::seconds limit = 10s) {
+  const fs::path out = dir / "run.out", err = dir / "run.err";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(o, 1);
+    dup2(e, 2);
+    std::vector<char*> argv;
+    std::string prog = MESHBLD_PATH;
+    argv.push_back(prog.data());
+    std::vector<std::string> copy = args;
+    for (std::string& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(prog.c_str(), argv.data());
+    _exit(127);
+  }
+  RunResult r;
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  int status = 0;
+  for (;;) {
+    const pid_t w = waitpid(pid, &status, WNOHANG);
+    if (w == pid) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      ADD_FAILURE() << "meshbld did not exit in time";
+      break;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = ReadFile(out);
+  r.err = ReadFile(err);
+  return r;
+}
+
+// A meshbld started with -n in the background.
+class Daemon {
+ public:
+  Daemon(const TempDir& dir, std::vector<std::string> args) : dir_(dir) {
+    out_ = dir.path() / "daemon.out";
+    err_ = dir.path() / "daemon.err";
+    std::vector<std::string> full = {"-n", "-b", "127.0.0.1/0", "--threads", "2"};
+    for (const std::string& a : UserArgs()) full.push_back(a);
+    full.insert(full.end(), args.begin(), args.end());
+    pid_ = fork();
+    if (pid_ == 0) {
+      const int o = open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      const int e = open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(o, 1);
+      dup2(e, 2);
+      if (chdir(dir.path().c_str()) != 0) _exit(126);
+      std::string prog = MESHBLD_PATH;
+      std::vector<char*> argv = {prog.data()};
+      for (std::string& a : full) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(prog.c_str(), argv.data());
+      _exit(127);
+    }
+  }
+  ~Daemon() {
+    if (pid_ > 0 && !exited_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  // Waits (bounded) for the "started" line; learns the port.
+  bool WaitStarted() {
+    if (!WaitLog("started (", 15s)) return false;
+    const std::string out = Out();
+    const std::string key = "listening on 127.0.0.1/";
+    const std::size_t at = out.find(key);
+    if (at == std::string::npos) return false;
+    port_ = static_cast<std::uint16_t>(std::atoi(out.c_str() + at + key.size()));
+    return port_ != 0;
+  }
+  // Waits until stdout+stderr hold `needle` `count` times.
+  bool WaitLog(const std::string& needle, std::chrono::milliseconds limit, int count = 1) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (Count(needle) >= count) return true;
+      if (Exited()) return Count(needle) >= count;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+  int Count(const std::string& needle) const {
+    const std::string all = Out() + Err();
+    int n = 0;
+    for (std::size_t p = all.find(needle); p != std::string::npos; p = all.find(needle, p + 1)) {
+      ++n;
+    }
+    return n;
+  }
+  void Signal(int sig) { kill(pid_, sig); }
+  // Waits for the exit (bounded); returns the exit code or -1.
+  int WaitExit(std::chrono::milliseconds limit = 10s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (Exited()) return code_;
+      std::this_thread::sleep_for(10ms);
+    }
+    return -1;
+  }
+  bool Exited() {
+    if (exited_) return true;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      exited_ = true;
+      code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    return exited_;
+  }
+  std::string Out() const { return ReadFile(out_); }
+  std::string Err() const { return ReadFile(err_); }
+  std::uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
+
+ private:
+  const TempDir& dir_;
+  fs::path out_, err_;
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  int code_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+struct Reply {
+  bool got = false;
+  int rcode = -1;
+  std::vector<std::string> a;    // A rdata, dotted
+  std::vector<std::string> txt;  // TXT strings
+};
+
+// One UDP client socket with a receive timeout.
+class Client {
+ public:
+  explicit Client(std::uint16_t port) {
+    fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connect(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  }
+  ~Client() { close(fd_); }
+
+  Reply Query(const std::string& name, ldns_rr_type type, int timeout_ms = 2000) {
+    Reply r;
+    ldns_pkt* q = nullptr;
+    if (ldns_pkt_query_new_frm_str(&q, name.c_str(), type, LDNS_RR_CLASS_IN, 0) != LDNS_STATUS_OK) {
+      return r;
+    }
+    const std::uint16_t id = ++id_;
+    ldns_pkt_set_id(q, id);
+    std::uint8_t* wire = nullptr;
+    std::size_t len = 0;
+    ldns_pkt2wire(&wire, q, &len);
+    ldns_pkt_free(q);
+    const ssize_t sent = send(fd_, wire, len, 0);
+    std::free(wire);
+    if (sent < 0) return r;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            deadline - std::chrono::steady_clock::now())
+                            .count();
+      if (left <= 0) return r;
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+      std::uint8_t buf[4096];
+      const ssize_t n = recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) continue;
+      ldns_pkt* p_reply = nullptr;
+      if (ldns_wire2pkt(&p_reply, buf, static_cast<std::size_t>(n)) != LDNS_STATUS_OK) continue;
+      if (ldns_pkt_id(p_reply) != id) {  // a late reply to an earlier query
+        ldns_pkt_free(p_reply);
+        continue;
+      }
+      r.got = true;
+      r.rcode = ldns_pkt_get_rcode(p_reply);
+      ldns_rr_list* an = ldns_pkt_answer(p_reply);
+      for (std::size_t i = 0; i < ldns_rr_list_rr_count(an); ++i) {
+        ldns_rr* rr = ldns_rr_list_rr(an, i);
+        ldns_rdf* rd = ldns_rr_rdf(rr, 0);
+        if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_A) {
+          char* s = ldns_rdf2str(rd);
+          r.a.push_back(s);
+          std::free(s);
+        } else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_TXT) {
+          const std::uint8_t* d = ldns_rdf_data(rd);
+          r.txt.emplace_back(reinterpret_cast<const char*>(d + 1), d[0]);
+        }
+      }
+      ldns_pkt_free(p_reply);
+      return r;
+    }
+  }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t id_ = 0;
+};
+
+constexpr char kIp4Data[] =
+    ":127.0.0.2:Listed: $\n"
+    "1.2.3.4\n"
+    "10.0.0.0/8 :3:ten\n";
+constexpr char kDnData[] = "bad.example :4:dn bad\n*.spam.example\n";
+
+TEST(Meshbld, AnswersFromTextDatasets) {
+  TempDir dir;
+  WriteFile(dir / "ip4", kIp4Data);
+  WriteFile(dir / "dn", kDnData);
+  Daemon d(dir, {"bl.test:ip4set:ip4", "dbl.test:dnset:dn"});
+  ASSERT_TRUE(d.WaitStarted()) << d.Out() << d.Err();
+  EXPECT_NE(d.Out().find("ip4set:ip4: "), std::string::npos) << d.Out();
+  EXPECT_NE(d.Out().find(": 2 entries"), std::string::npos) << d.Out();
+  Client c(d.port());
+  Reply r = c.Query("4.3.2.1.bl.test", LDNS_RR_TYPE_A);
+  ASSERT_TRUE(r.got);
+  EXPECT_EQ(r.rcode, LDNS_RCODE_NOERROR);
+  EXPECT_EQ(r.a, std::vector<std::string>{"127.0.0.2"});
+  r = c.Query("4.3.2.1.bl.test", LDNS_RR_TYPE_TXT);
+  EXPECT_EQ(r.txt, std::vector<std::string>{"Listed: 1.2.3.4"});
+  r = c.Query("9.9.9.10.bl.test", LDNS_RR_TYPE_TXT);
+  EXPECT_EQ(r.txt, std::vector<std::string>{"ten"});
+  // Two-digit labels: single digits also read as IPv6 nibbles, which
+  // meshbl answers as empty non-terminals (NODATA).
+  r = c.Query("55.3.2.1.bl.test", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r.rcode, LDNS_RCODE_NXDOMAIN);
+  r = c.Query("x.spam.example.dbl.test", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r.a, std::vector<std::string>{"127.0.0.2"});
+  r = c.Query("bad.example.dbl.test", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r.a, std::vector<std::string>{"127.0.0.4"});
+  r = c.Query("example.org", LDNS_RR_TYPE_A);
+  EXPECT_EQ(r.rcode, LDNS_RCODE_REFUSED);
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.WaitExit(), 0);
+}
+
+TEST(Meshbld, HelpListsEveryOption) {
+  TempDir dir;
+  RunResult r = RunToExit({"--help"}, dir.path());
+  EXPECT_EQ(r.exit_code, 0);
+  for (const meshbl::server::OptionSpec& o : meshbl::server::kOptions) {
+    const std::string spelled =
+        o.id < 256 ? std::string(" -") + static_cast<char>(o.id) : std::string(" --") + o.long_name;
+    EXPECT_NE(r.out.find("\n" + spelled), std::string::npos) << spelled;
+  }
+  EXPECT_NE(r.out.find("Available dataset types:"), std::string::npos);
+}
+
+TEST(Meshbld, BadCommandLinesExitLikeRbldnsd) {
+  TempDir dir;
+  WriteFile(dir / "ip4", kIp4Data);
+  const std::string data = "bl.test:ip4set:" + (dir / "ip4").string();
+  RunResult r = RunToExit({}, dir.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("Usage is: meshbld"), std::string::npos);
+  r = RunToExit({"-Z", data}, dir.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "meshbld: invalid option -- 'Z'\nmeshbld: type `meshbld -h' for help\n");
+  r = RunToExit({"-n", "-b", "127.0.0.1/0", "-t", "::2m", data}, dir.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "meshbld: inconsistent def:min:max ttl: 2100:0:120\n");
+  r = RunToExit({"-n", "-b", "127.0.0.1/0", "x.test:bogus:f"}, dir.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "meshbld: unknown dataset type `bogus'\n");
+  r = RunToExit({"-x", "ext.so", data}, dir.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "meshbld: extension support is not compiled in\n");
+  r = RunToExit({"-n", data}, dir.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "meshbld: no address to listen on (-b option) specified\n");
+  std::vector<std::string> args = {"-n", "-b", "127.0.0.1/0"};
+  for (const std::string& a : UserArgs()) args.push_back(a);
+  args.push_back("bl.test:ip4set:" + (dir / "missing").string());
+  r = RunToExit(args, dir.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("missing"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("meshbld: zone loading errors, aborting\n"), std::string::npos) << r.err;
+  if (geteuid() == 0) {
+    r = RunToExit({"-n", "-b", "127.0.0.1/0", "-u", "root", data}, dir.path());
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "meshbld: daemon should not run as root, specify -u option\n");
+  }
+}
+
+TEST(Meshbld, DaemonModeParentWaitsForTheLoad) {
+  TempDir dir;
+  WriteFile(dir / "ip4", kIp4Data);
+  const fs::path pid_file = dir / "meshbld.pid";
+  std::vector<std::string> args = {"-b", "127.0.0.1/0", "-p", pid_file.string()};
+  for (const std::string& a : UserArgs()) args.push_back(a);
+  args.push_back("bl.test:ip4set:" + (dir / "ip4").string());
+  RunResult r = RunToExit(args, dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const pid_t child = static_cast<pid_t>(std::atoi(ReadFile(pid_file).c_str()));
+  ASSERT_GT(child, 0);
+  EXPECT_EQ(kill(child, 0), 0) << "the daemon runs after the parent exited";
+  EXPECT_EQ(kill(child, SIGTERM), 0);
+  for (int i = 0; i < 500 && kill(child, 0) == 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_NE(kill(child, 0), 0) << "the daemon exits on SIGTERM";
+
+  // A broken zone: the parent reports the child's failure.
+  args.back() = "bl.test:ip4set:" + (dir / "missing").string();
+  r = RunToExit(args, dir.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("zone loading errors, aborting"), std::string::npos) << r.err;
+}
+
+TEST(Meshbld, SighupReloadsARewrittenFile) {
+  TempDir dir;
+  WriteFile(dir / "ip4", kIp4Data);
+  Daemon d(dir, {"-c", "0", "bl.test:ip4set:ip4"});
+  ASSERT_TRUE(d.WaitStarted()) << d.Out() << d.Err();
+  Client c(d.port());
+  EXPECT_EQ(c.Query("9.9.9.10.bl.test", LDNS_RR_TYPE_TXT).txt, std::vector<std::string>{"ten"});
+  WriteFile(dir / "ip4", ":127.0.0.2:Listed: $\n10.0.0.0/8 :3:eleven\n");
+  d.Signal(SIGHUP);
+  ASSERT_TRUE(d.WaitLog("zones reloaded", 10s, 2)) << d.Out() << d.Err();
+  EXPECT_EQ(c.Query("9.9.9.10.bl.test", LDNS_RR_TYPE_TXT).txt, std::vector<std::string>{"eleven"});
+  EXPECT_TRUE(c.Query("4.3.2.1.bl.test", LDNS_RR_TYPE_A).a.empty()) << "1.2.3.4 no longer listed";
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.WaitExit(), 0);
+}
+
+TEST(Meshbld, FailedReloadKeepsServingTheOldData) {
+  TempDir dir;
+  WriteFile(dir / "ip4", kIp4Data);
+  WriteFile(dir / "dn", kDnData);
+  Daemon d(dir, {"-c", "0", "bl.test:ip4set:ip4", "dbl.test:dnset:dn"});
+  ASSERT_TRUE(d.WaitStarted()) << d.Out() << d.Err();
+  Client c(d.port());
+  // A fatal line: $TIMESTAMP in the future (line 2).
+  WriteFile(dir / "ip4", std::string("1.2.3.4\n$TIMESTAMP 20300101\n") + kIp4Data);
+  d.Signal(SIGHUP);
+  ASSERT_TRUE(d.WaitLog("ip4:2: ", 10s)) << d.Out() << d.Err();
+  ASSERT_TRUE(d.WaitLog("keeping the previous data", 10s)) << d.Out() << d.Err();
+  EXPECT_EQ(c.Query("9.9.9.10.bl.test", LDNS_RR_TYPE_TXT).txt, std::vector<std::string>{"ten"});
+  EXPECT_EQ(c.Query("x.spam.example.dbl.test", LDNS_RR_TYPE_A).rcode, LDNS_RCODE_NOERROR);
+  // A removed file (the other file is valid again).
+  WriteFile(dir / "ip4", kIp4Data);
+  fs::remove(dir / "dn");
+  d.Signal(SIGHUP);
+  ASSERT_TRUE(d.WaitLog("keeping the previous data", 10s, 2)) << d.Out() << d.Err();
+  EXPECT_NE(d.Err().find("dn: "), std::string::npos) << d.Err();
+  EXPECT_EQ(c.Query("x.spam.example.dbl.test", LDNS_RR_TYPE_A).a,
+            std::vector<std::string>{"127.0.0.2"});
+  EXPECT_EQ(c.Query("9.9.9.10.bl.test", LDNS_RR_TYPE_TXT).txt, std::vector<std::string>{"ten"});
+  // Fixing the files recovers.
+  WriteFile(dir / "dn", "other.example\n");
+  WriteFile(dir / "ip4", "10.0.0.0/8 :3:fixed\n");
+  d.Signal(SIGHUP);
+  ASSERT_TRUE(d.WaitLog("zones reloaded", 10s, 2)) << d.Out() << d.Err();
+  EXPECT_EQ(c.Query("9.9.9.10.bl.test", LDNS_RR_TYPE_TXT).txt, std::vector<std::string>{"fixed"});
+  EXPECT_EQ(c.Query("x.spam.example.dbl.test", LDNS_RR_TYPE_A).rcode, LDNS_RCODE_NXDOMAIN);
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.WaitExit(), 0);
+}
+
+std::string Generation(int n) {
+  std::string s = ":127.0.0.2:gen " + std::to_string(n) + "\n";
+  // Enough entries that a load takes measurable time.
+  for (int i = 0; i < 20000; ++i) {
+    s += "10." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ".1\n";
+  }
+  return s + "1.2.3.4\n";
+}
+
+TEST(Meshbld, ReloadUnderLoadLosesNothing) {
+  TempDir dir;
+  WriteFile(dir / "ip4", Generation(0));
+  Daemon d(dir, {"-c", "0", "bl.test:ip4set:ip4"});
+  ASSERT_TRUE(d.WaitStarted()) << d.Out() << d.Err();
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> sent{0}, answered{0}, lost{0}, servfail{0}, wrong{0};
+  std::set<std::string> seen;
+  std::thread client([&] {
+    Client c(d.port());
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    for (int i = 0; i < 200000 && !stop.load() && std::chrono::steady_clock::now() < deadline;
+         ++i) {
+      ++sent;
+      Reply r = c.Query("4.3.2.1.bl.test", LDNS_RR_TYPE_TXT);
+      if (!r.got) {
+        ++lost;
+        continue;
+      }
+      ++answered;
+      if (r.rcode == LDNS_RCODE_SERVFAIL) ++servfail;
+      if (r.rcode != LDNS_RCODE_NOERROR || r.txt.size() != 1 || r.txt[0].rfind("gen ", 0) != 0) {
+        ++wrong;
+      } else {
+        seen.insert(r.txt[0]);
+      }
+    }
+  });
+  for (int gen = 1; gen <= 20; ++gen) {
+    std::this_thread::sleep_for(50ms);
+    WriteFile(dir / "ip4", Generation(gen));
+    d.Signal(SIGHUP);
+    // Each rewrite is picked up before the next one (bounded wait).
+    ASSERT_TRUE(d.WaitLog("zones reloaded", 20s, gen + 1)) << d.Out() << d.Err();
+  }
+  std::this_thread::sleep_for(100ms);
+  stop = true;
+  client.join();
+  std::printf("reload under load: %d queries, %d answered, %zu generations seen\n", sent.load(),
+              answered.load(), seen.size());
+  EXPECT_GT(sent.load(), 100);
+  EXPECT_EQ(lost.load(), 0);
+  EXPECT_EQ(servfail.load(), 0);
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(answered.load(), sent.load());
+  for (const std::string& s : seen) {
+    const int n = std::atoi(s.c_str() + 4);
+    EXPECT_TRUE(n >= 0 && n <= 20) << s;
+  }
+  EXPECT_TRUE(seen.count("gen 20")) << "the last generation was served";
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.WaitExit(), 0);
+}
+
+TEST(Meshbld, TermWritesFinalStatistics) {
+  TempDir dir;
+  WriteFile(dir / "ip4", kIp4Data);
+  const fs::path stats = dir / "stats", qlog = dir / "queries.log";
+  Daemon d(dir, {"-s", stats.string(), "-l", qlog.string(), "bl.test:ip4set:ip4"});
+  ASSERT_TRUE(d.WaitStarted()) << d.Out() << d.Err();
+  Client c(d.port());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(c.Query("4.3.2.1.bl.test", LDNS_RR_TYPE_A).got);
+  ASSERT_TRUE(c.Query("55.3.2.1.bl.test", LDNS_RR_TYPE_A).got);
+  // Counters are published by the workers once per batch; give them time.
+  std::this_thread::sleep_for(300ms);
+  d.Signal(SIGTERM);
+  ASSERT_EQ(d.WaitExit(), 0) << d.Err();
+  EXPECT_NE(d.Out().find("terminating"), std::string::npos);
+  EXPECT_NE(d.Out().find("stats for "), std::string::npos);
+  std::istringstream in(ReadFile(stats));
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  ASSERT_EQ(lines.size(), 3u) << ReadFile(stats);
+  EXPECT_EQ(lines[0].find(' '), std::string::npos) << "bare timestamp at start";
+  EXPECT_NE(lines[1].find(" *:4:3:1:"), std::string::npos) << lines[1];
+  EXPECT_EQ(lines[2].find(' '), std::string::npos) << "bare timestamp at stop";
+  EXPECT_TRUE(fs::exists(qlog)) << "-l opens the query log";
+}
+
+}  // namespace
