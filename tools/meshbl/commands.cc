@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "meshbl/dns/name.h"
 #include "meshbl/server/options.h"
