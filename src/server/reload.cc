@@ -97,6 +97,7 @@ std::vector<ZoneLoader::Stamp> ZoneLoader::StatAll() const {
       st.ok = true;
       st.mtime = static_cast<std::int64_t>(sb.st_mtim.tv_sec) * 1000000000 + sb.st_mtim.tv_nsec;
       st.size = static_cast<std::int64_t>(sb.st_size);
+      st.inode = static_cast<std::uint64_t>(sb.st_ino);
     }
     stamps.push_back(std::move(st));
   };

@@ -50,8 +50,8 @@ class ZoneLoader {
  public:
   ZoneLoader(std::vector<SourceSpec> sources, zone::LoadOptions options);
 
-  // True when any file's mtime or size differs from the last load attempt,
-  // or a stat result changed (a file appeared or vanished). True before the
+  // True when any file's mtime (ns), size or inode differs from the last
+  // load attempt, or a stat result changed (a file appeared or vanished). True before the
   // first Load().
   bool Changed() const;
 
@@ -68,6 +68,7 @@ class ZoneLoader {
     bool ok = false;
     std::int64_t mtime = 0;
     std::int64_t size = 0;
+    std::uint64_t inode = 0;  // a file replaced by rename counts as changed
     bool operator==(const Stamp&) const = default;
   };
   std::vector<Stamp> StatAll() const;

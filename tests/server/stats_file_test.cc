@@ -1,0 +1,88 @@
+// rbldnsd-style statistics (src/server/stats_file.cc): the counter tuple,
+// absolute and relative (+) stats lines, reset baselines, the log line.
+#include "meshbl/server/stats_file.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace meshbl::server {
+namespace {
+
+std::string ReadAll(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+ResponderStats Stats(std::uint64_t q, std::uint64_t ok, std::uint64_t nxd, std::uint64_t in,
+                     std::uint64_t out) {
+  ResponderStats s;
+  s.queries = q;
+  s.noerror = ok;
+  s.nxdomain = nxd;
+  s.bytes_in = in;
+  s.bytes_out = out;
+  return s;
+}
+
+TEST(Counters, ErrIsEverythingElse) {
+  Counters c = CountersFrom(Stats(10, 6, 3, 400, 900));
+  EXPECT_EQ(c.tot, 10u);
+  EXPECT_EQ(c.ok, 6u);
+  EXPECT_EQ(c.nxd, 3u);
+  EXPECT_EQ(c.err, 1u);
+  EXPECT_EQ(c.in, 400u);
+  EXPECT_EQ(c.out, 900u);
+}
+
+class StatsFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("stats_test." + std::to_string(getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(StatsFileTest, AbsoluteLinesCountSinceTheLastReset) {
+  const auto path = dir_ / "stats";
+  StatsTracker t(path.string(), false, 100);
+  ASSERT_TRUE(t.WriteTimestamp(100).ok());
+  ASSERT_TRUE(t.WriteCounters(160, CountersFrom(Stats(4, 3, 1, 100, 200))).ok());
+  ASSERT_TRUE(t.WriteCounters(220, CountersFrom(Stats(6, 4, 1, 150, 300))).ok());
+  EXPECT_EQ(t.LogLine(220, CountersFrom(Stats(6, 4, 1, 150, 300))),
+            "stats for 120secs: tot=6 ok=4 nxd=1 err=1 in=150 out=300");
+  t.Reset(230, CountersFrom(Stats(6, 4, 1, 150, 300)));
+  ASSERT_TRUE(t.WriteTimestamp(230).ok());
+  ASSERT_TRUE(t.WriteCounters(290, CountersFrom(Stats(7, 5, 1, 170, 330))).ok());
+  EXPECT_EQ(ReadAll(path),
+            "100\n160 *:4:3:1:100:200\n220 *:6:4:1:150:300\n230\n290 *:1:1:0:20:30\n");
+}
+
+TEST_F(StatsFileTest, RelativeLinesHoldTheChange) {
+  const auto path = dir_ / "stats";
+  StatsTracker t(path.string(), true, 100);
+  ASSERT_TRUE(t.WriteCounters(160, CountersFrom(Stats(4, 3, 1, 100, 200))).ok());
+  ASSERT_TRUE(t.WriteCounters(220, CountersFrom(Stats(6, 4, 1, 150, 300))).ok());
+  EXPECT_EQ(ReadAll(path), "160 *:4:3:1:100:200\n220 *:2:1:0:50:100\n");
+}
+
+TEST_F(StatsFileTest, NoPathWritesNothingAndBadPathIsAnError) {
+  StatsTracker none("", false, 0);
+  EXPECT_TRUE(none.WriteTimestamp(1).ok());
+  StatsTracker bad((dir_ / "missing" / "stats").string(), false, 0);
+  absl::Status st = bad.WriteTimestamp(1);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(std::string(st.message()).find("missing/stats: "), std::string::npos);
+}
+
+}  // namespace
+}  // namespace meshbl::server
