@@ -85,17 +85,19 @@ void UringUdpLoop::OnRecv(const io_uring_cqe* cqe, const table::ZoneSet* zones,
   unsigned sock = IndexOf(cqe->user_data);
   if (sock >= sockets_.size()) return;
   if ((cqe->flags & IORING_CQE_F_MORE) == 0) need_arm_[sock] = 1;
+  const bool has_buffer = (cqe->flags & IORING_CQE_F_BUFFER) != 0;
+  const unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+  if (has_buffer && bid >= buffers_) return;  // not one of ours; cannot happen
   if (cqe->res < 0) {
     if (cqe->res == -ENOBUFS) {
       ++io_.uring_enobufs;
     } else if (cqe->res != -ECANCELED) {
       ++io_.udp_recv_errors;
     }
+    if (has_buffer) RecycleBuffer(bid);
     return;
   }
-  if ((cqe->flags & IORING_CQE_F_BUFFER) == 0) return;
-  unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
-  if (bid >= buffers_) return;
+  if (!has_buffer) return;
   ++io_.udp_received;
   std::uint8_t* buf = buf_mem_.data() + std::size_t{bid} * buf_size_;
   io_uring_recvmsg_out* o = io_uring_recvmsg_validate(buf, cqe->res, &recv_msg_);
