@@ -12,7 +12,12 @@
 // - reload under load: 20 rewrites + SIGHUP while a client queries
 //   continuously: no lost reply, no SERVFAIL, every TXT from a generation;
 // - SIGTERM exits 0 and writes the final statistics line (-s) and the bare
-//   timestamp; -l opens the query log file.
+//   timestamp; -l opens the query log file; USR1 logs and writes counters,
+//   USR2 also resets them;
+// - -q: the parent exits 0 before loading, a broken zone is not fatal;
+// - -c: a changed file is reloaded without a signal;
+// - `zone:snapshot:file.mbs` serves a `meshbl compile` snapshot and reloads
+//   it when it is recompiled.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -44,6 +49,9 @@
 
 #ifndef MESHBLD_PATH
 #error "MESHBLD_PATH must name the meshbld binary"
+#endif
+#ifndef MESHBL_TOOL_PATH
+#error "MESHBL_TOOL_PATH must name the meshbl binary"
 #endif
 
 namespace {
@@ -103,7 +111,7 @@ struct RunResult {
 
 // Runs meshbld to completion (bounded by `limit`), capturing its output.
 RunResult RunToExit(const std::vector<std::string>& args, const fs::path& dir,
-                    std::chrono::seconds limit = 10s) {
+                    std::chrono::seconds limit = 10s, const char* program = MESHBLD_PATH) {
   const fs::path out = dir / "run.out", err = dir / "run.err";
   const pid_t pid = fork();
   if (pid == 0) {
@@ -112,7 +120,7 @@ RunResult RunToExit(const std::vector<std::string>& args, const fs::path& dir,
     dup2(o, 1);
     dup2(e, 2);
     std::vector<char*> argv;
-    std::string prog = MESHBLD_PATH;
+    std::string prog = program;
     argv.push_back(prog.data());
     std::vector<std::string> copy = args;
     for (std::string& a : copy) argv.push_back(a.data());
@@ -554,6 +562,94 @@ TEST(Meshbld, TermWritesFinalStatistics) {
   EXPECT_NE(lines[1].find(" *:4:3:1:"), std::string::npos) << lines[1];
   EXPECT_EQ(lines[2].find(' '), std::string::npos) << "bare timestamp at stop";
   EXPECT_TRUE(fs::exists(qlog)) << "-l opens the query log";
+}
+
+TEST(Meshbld, Usr1LogsAndUsr2ResetsCounters) {
+  TempDir dir;
+  WriteFile(dir / "ip4", kIp4Data);
+  const fs::path stats = dir / "stats";
+  Daemon d(dir, {"-c", "0", "-s", stats.string(), "bl.test:ip4set:ip4"});
+  ASSERT_TRUE(d.WaitStarted()) << d.Out() << d.Err();
+  Client c(d.port());
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(c.Query("4.3.2.1.bl.test", LDNS_RR_TYPE_A).got);
+  std::this_thread::sleep_for(300ms);
+  d.Signal(SIGUSR1);
+  ASSERT_TRUE(d.WaitLog("stats for ", 5s)) << d.Out();
+  EXPECT_NE(d.Out().find("tot=2 ok=2 nxd=0 err=0"), std::string::npos) << d.Out();
+  d.Signal(SIGUSR2);
+  ASSERT_TRUE(d.WaitLog("stats for ", 5s, 2)) << d.Out();
+  ASSERT_TRUE(c.Query("55.3.2.1.bl.test", LDNS_RR_TYPE_A).got);
+  std::this_thread::sleep_for(300ms);
+  d.Signal(SIGTERM);
+  ASSERT_EQ(d.WaitExit(), 0);
+  std::istringstream in(ReadFile(stats));
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  // start, USR1, USR2 (+ bare reset), TERM (+ bare stop)
+  ASSERT_EQ(lines.size(), 6u) << ReadFile(stats);
+  EXPECT_NE(lines[1].find(" *:2:2:0:"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[2].find(" *:2:2:0:"), std::string::npos) << lines[2];
+  EXPECT_EQ(lines[3].find(' '), std::string::npos);
+  EXPECT_NE(lines[4].find(" *:1:0:1:"), std::string::npos) << "counted since the reset";
+  EXPECT_EQ(lines[5].find(' '), std::string::npos);
+}
+
+TEST(Meshbld, QuickStartDetachesBeforeLoading) {
+  TempDir dir;
+  const fs::path pid_file = dir / "meshbld.pid";
+  std::vector<std::string> args = {"-q", "-b", "127.0.0.1/0", "-p", pid_file.string()};
+  for (const std::string& a : UserArgs()) args.push_back(a);
+  args.push_back("bl.test:ip4set:" + (dir / "missing").string());
+  RunResult r = RunToExit(args, dir.path());
+  EXPECT_EQ(r.exit_code, 0) << "-q: load errors are not fatal\n" << r.err;
+  const pid_t child = static_cast<pid_t>(std::atoi(ReadFile(pid_file).c_str()));
+  ASSERT_GT(child, 0);
+  EXPECT_EQ(kill(child, 0), 0);
+  kill(child, SIGTERM);
+  for (int i = 0; i < 500 && kill(child, 0) == 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_NE(kill(child, 0), 0);
+}
+
+TEST(Meshbld, CheckIntervalReloadsWithoutASignal) {
+  TempDir dir;
+  WriteFile(dir / "ip4", kIp4Data);
+  Daemon d(dir, {"-c", "1", "bl.test:ip4set:ip4"});
+  ASSERT_TRUE(d.WaitStarted()) << d.Out() << d.Err();
+  Client c(d.port());
+  WriteFile(dir / "ip4", "10.0.0.0/8 :3:by timer\n");
+  ASSERT_TRUE(d.WaitLog("zones reloaded", 10s, 2)) << d.Out() << d.Err();
+  EXPECT_EQ(c.Query("9.9.9.10.bl.test", LDNS_RR_TYPE_TXT).txt,
+            std::vector<std::string>{"by timer"});
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.WaitExit(), 0);
+}
+
+TEST(Meshbld, ServesAndReloadsACompiledSnapshot) {
+  TempDir dir;
+  WriteFile(dir / "dn", ":5:compiled one\nbad.example\n");
+  const std::string mbs = (dir / "dbl.mbs").string();
+  const std::string spec = "dbl.test:dnset:" + (dir / "dn").string();
+  RunResult r = RunToExit({"compile", "-o", mbs, spec}, dir.path(), 30s, MESHBL_TOOL_PATH);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  chmod(mbs.c_str(), 0644);
+  WriteFile(dir / "ip4", kIp4Data);
+  Daemon d(dir, {"-c", "0", "dbl.test:snapshot:dbl.mbs", "bl.test:ip4set:ip4"});
+  ASSERT_TRUE(d.WaitStarted()) << d.Out() << d.Err();
+  EXPECT_NE(d.Out().find("snapshot:dbl.mbs: "), std::string::npos) << d.Out();
+  Client c(d.port());
+  EXPECT_EQ(c.Query("bad.example.dbl.test", LDNS_RR_TYPE_TXT).txt,
+            std::vector<std::string>{"compiled one"});
+  EXPECT_EQ(c.Query("9.9.9.10.bl.test", LDNS_RR_TYPE_TXT).txt, std::vector<std::string>{"ten"});
+  WriteFile(dir / "dn", ":5:compiled two\nbad.example\n");
+  r = RunToExit({"compile", "-o", mbs, spec}, dir.path(), 30s, MESHBL_TOOL_PATH);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  chmod(mbs.c_str(), 0644);
+  d.Signal(SIGHUP);
+  ASSERT_TRUE(d.WaitLog("zones reloaded", 10s, 2)) << d.Out() << d.Err();
+  EXPECT_EQ(c.Query("bad.example.dbl.test", LDNS_RR_TYPE_TXT).txt,
+            std::vector<std::string>{"compiled two"});
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.WaitExit(), 0);
 }
 
 }  // namespace
