@@ -331,12 +331,13 @@ int RunDaemon(const DaemonOptions& o) {
     return DropPrivileges(*creds);
   };
 
-  if (o.quick) {
+  const bool detach_first = o.quick && !o.foreground;
+  if (detach_first) {
     // -q: serve (SERVFAIL) and detach first, then load; load errors are
     // not fatal and the data is retried when the files change.
     if (absl::Status st = start_server(); !st.ok()) return Fatal(st);
     parent.Notify(true);
-    if (!o.foreground) Detach(o.syslog_facility);
+    Detach(o.syslog_facility);
     auto zones = loader.Load();
     if (zones.ok()) {
       holder.Publish(*std::move(zones));
@@ -345,14 +346,17 @@ int RunDaemon(const DaemonOptions& o) {
       LogError("zone loading errors, serving no data until they are fixed");
     }
   } else {
+    // Load before serving (with -n -q too; -q only makes errors non-fatal).
     if (absl::Status st = SetEffective(*creds, true); !st.ok()) return Fatal(st);
     auto zones = loader.Load();
     if (absl::Status st = SetEffective(*creds, false); !st.ok()) return Fatal(st);
-    if (!zones.ok()) {
+    if (zones.ok()) {
+      holder.Publish(*std::move(zones));
+    } else {
       LogError(std::string(zones.status().message()));
-      return Fatal("zone loading errors, aborting");
+      if (!o.quick) return Fatal("zone loading errors, aborting");
+      LogError("zone loading errors, serving no data until they are fixed");
     }
-    holder.Publish(*std::move(zones));
     if (absl::Status st = start_server(); !st.ok()) return Fatal(st);
   }
 
@@ -371,7 +375,7 @@ int RunDaemon(const DaemonOptions& o) {
       kProgramName, " version ", kVersionText, " started (", server->bound().size(), " socket(s), ",
       current != nullptr ? current->zones().size() : 0, " zone(s), ", server->threads(),
       " thread(s), ", std::string(UdpBackendName(server->udp_backend())), ")"));
-  if (!o.quick) {
+  if (!detach_first) {
     parent.Notify(true);
     if (!o.foreground) Detach(o.syslog_facility);
   }

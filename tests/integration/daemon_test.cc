@@ -14,7 +14,8 @@
 // - SIGTERM exits 0 and writes the final statistics line (-s) and the bare
 //   timestamp; -l opens the query log file; USR1 logs and writes counters,
 //   USR2 also resets them;
-// - -q: the parent exits 0 before loading, a broken zone is not fatal;
+// - -q: the parent exits 0 before loading, a broken zone is not fatal (with
+//   -n it SERVFAILs until fixed);
 // - -c: a changed file is reloaded without a signal;
 // - `zone:snapshot:file.mbs` serves a `meshbl compile` snapshot and reloads
 //   it when it is recompiled.
@@ -608,6 +609,20 @@ TEST(Meshbld, QuickStartDetachesBeforeLoading) {
   kill(child, SIGTERM);
   for (int i = 0; i < 500 && kill(child, 0) == 0; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_NE(kill(child, 0), 0);
+
+  // -n -q: loads before serving, but a broken zone only SERVFAILs.
+  Daemon d(dir, {"-q", "bl.test:ip4set:missing"});
+  ASSERT_TRUE(d.WaitStarted()) << d.Out() << d.Err();
+  EXPECT_NE(d.Err().find("zone loading errors"), std::string::npos) << d.Err();
+  Client c(d.port());
+  EXPECT_EQ(c.Query("4.3.2.1.bl.test", LDNS_RR_TYPE_A).rcode, LDNS_RCODE_SERVFAIL);
+  // Fixing the file recovers at the next check.
+  WriteFile(dir / "missing", kIp4Data);
+  d.Signal(SIGHUP);
+  ASSERT_TRUE(d.WaitLog("zones reloaded", 10s)) << d.Out() << d.Err();
+  EXPECT_EQ(c.Query("4.3.2.1.bl.test", LDNS_RR_TYPE_A).a, std::vector<std::string>{"127.0.0.2"});
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.WaitExit(), 0);
 }
 
 TEST(Meshbld, CheckIntervalReloadsWithoutASignal) {
