@@ -16,7 +16,8 @@
 //   USR2 also resets them;
 // - -q: the parent exits 0 before loading, a broken zone is not fatal (with
 //   -n it SERVFAILs until fixed);
-// - -c: a changed file is reloaded without a signal;
+// - -c: a changed file is reloaded without a signal; warnings are capped
+//   at five per dataset; -r/-w apply to data files (and reloads);
 // - `zone:snapshot:file.mbs` serves a `meshbl compile` snapshot and reloads
 //   it when it is recompiled.
 #include <arpa/inet.h>
@@ -665,6 +666,49 @@ TEST(Meshbld, ServesAndReloadsACompiledSnapshot) {
             std::vector<std::string>{"compiled two"});
   d.Signal(SIGTERM);
   EXPECT_EQ(d.WaitExit(), 0);
+}
+
+TEST(Meshbld, WarningsAreCappedAtFivePerDataset) {
+  TempDir dir;
+  std::string data = "1.2.3.4\n";
+  for (int i = 0; i < 8; ++i) data += "bad entry " + std::to_string(i) + "\n";
+  WriteFile(dir / "ip4", data);
+  Daemon d(dir, {"bl.test:ip4set:ip4"});
+  ASSERT_TRUE(d.WaitStarted()) << d.Out() << d.Err();
+  EXPECT_EQ(d.Count("meshbld: ip4:"), 5) << d.Err();
+  EXPECT_NE(d.Err().find("meshbld: ip4:2: "), std::string::npos) << d.Err();
+  EXPECT_NE(d.Err().find("meshbld: 3 more warnings suppressed"), std::string::npos) << d.Err();
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.WaitExit(), 0);
+}
+
+TEST(Meshbld, ChrootAndWorkdirApplyToDataFiles) {
+  if (geteuid() != 0) GTEST_SKIP() << "chroot needs root";
+  TempDir dir;
+  fs::create_directories(dir / "data");
+  chmod((dir / "data").c_str(), 0755);
+  WriteFile(dir / "data" / "ip4", kIp4Data);
+  const fs::path pid_file = dir / "meshbld.pid";
+  Daemon d(dir, {"-r", dir.path().string(), "-w", "/data", "-p", pid_file.string(),
+                 "bl.test:ip4set:ip4"});
+  ASSERT_TRUE(d.WaitStarted()) << d.Out() << d.Err();
+  EXPECT_EQ(std::atoi(ReadFile(pid_file).c_str()), d.pid()) << "-p is written before chroot";
+  Client c(d.port());
+  EXPECT_EQ(c.Query("9.9.9.10.bl.test", LDNS_RR_TYPE_TXT).txt, std::vector<std::string>{"ten"});
+  // Reloads read inside the chroot too.
+  WriteFile(dir / "data" / "ip4", "10.0.0.0/8 :3:jailed\n");
+  d.Signal(SIGHUP);
+  ASSERT_TRUE(d.WaitLog("zones reloaded", 10s, 2)) << d.Out() << d.Err();
+  EXPECT_EQ(c.Query("9.9.9.10.bl.test", LDNS_RR_TYPE_TXT).txt, std::vector<std::string>{"jailed"});
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.WaitExit(), 0);
+
+  TempDir other;
+  RunResult r = RunToExit(
+      {"-n", "-b", "127.0.0.1/0", "-u", "nobody", "-r", "/nonexistent", "bl.test:ip4set:ip4"},
+      other.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "meshbld: unable to chroot to /nonexistent: No such file or directory\n");
 }
 
 }  // namespace
