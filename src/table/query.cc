@@ -384,14 +384,17 @@ bool IsIp6Parent(std::span<const std::uint8_t> rel) noexcept {
 }
 
 bool IsEntOf(const DsNode& ds, std::span<const std::uint8_t> rel, bool map_ip4) noexcept {
+  std::uint32_t unused;
   switch (ds.view.type()) {
     case DatasetType::kIp4Set:
     case DatasetType::kIp4TSet:
     case DatasetType::kIp4Trie:
-      // IPv6 names reach IPv4 data too (6to4, v4-mapped).
-      return IsIp4Parent(rel) || IsIp6Parent(rel);
+      // IPv6 names reach IPv4 data too (6to4, v4-mapped); but a complete
+      // IPv4 name (`9.9.9.9`) is a data query, never a nibble prefix.
+      return IsIp4Parent(rel) || (IsIp6Parent(rel) && !ParseIp4Labels(rel, &unused));
     case DatasetType::kIp6Trie:
     case DatasetType::kIp6TSet:
+      if (map_ip4 && ParseIp4Labels(rel, &unused)) return false;  // an IPv4 query
       return IsIp6Parent(rel) || (map_ip4 && IsIp4Parent(rel));
     case DatasetType::kDnSet:
     case DatasetType::kGeneric:

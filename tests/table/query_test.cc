@@ -119,6 +119,28 @@ TEST(ResolveIp4Set, QueryNameMustBeFourDecimalLabels) {
   EXPECT_EQ(Ask(*zs, "256.0.0.127.bl.test"), "NXDOMAIN");
 }
 
+TEST(ResolveIp4Set, UnlistedFullAddressIsNxdomainEvenWithNibbleLikeLabels) {
+  // Regression: `9.9.9.9` is also a 4-nibble IPv6 prefix, but in a zone with
+  // IPv4 data it is a complete IPv4 query and must be NXDOMAIN when unlisted
+  // (rspamd and postscreen rely on NXDOMAIN). Its parents are NODATA (issue 3).
+  SnapshotBuilder b;
+  auto ds = std::make_unique<DatasetBuilder>(DatasetType::kIp4Set, "ip4set:x");
+  Value v = Val(2);
+  ds->AddIp4Range(Ip4("127.0.0.2"), Ip4("127.0.0.2"), &v);
+  auto six = std::make_unique<DatasetBuilder>(DatasetType::kIp6Trie, "ip6trie:x");
+  ASSERT_TRUE(six->AddIp6Prefix(Ip6("2001:db8::"), 32, &v));
+  b.AddToZone(Labels("bl.test"), b.AdoptDataset(std::move(ds)));
+  b.AddToZone(Labels("mixed.test"),
+              b.AdoptDataset(std::make_unique<DatasetBuilder>(DatasetType::kIp4Set, "ip4set:y")));
+  b.AddToZone(Labels("mixed.test"), b.AdoptDataset(std::move(six)));
+  auto zs = MakeZoneSet(b);
+  EXPECT_EQ(Ask(*zs, "9.9.9.9.bl.test"), "NXDOMAIN");
+  EXPECT_EQ(Ask(*zs, "5.3.2.1.bl.test"), "NXDOMAIN");
+  EXPECT_EQ(Ask(*zs, "9.9.9.bl.test"), "NOERROR");
+  EXPECT_EQ(Ask(*zs, "9.9.9.9.mixed.test"), "NXDOMAIN");
+  EXPECT_EQ(Ask(*zs, "8.b.d.0.1.0.0.2.mixed.test"), "NOERROR");  // IPv6 parent: NODATA
+}
+
 TEST(ResolveIp4Set, SixToFourAndV4MappedQueriesUseIpv4Data) {
   auto ds = std::make_unique<DatasetBuilder>(DatasetType::kIp4Set, "ip4set:x");
   Value v = Val(2, "$");
