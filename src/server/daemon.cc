@@ -317,12 +317,11 @@ int RunDaemon(const DaemonOptions& o) {
   config.tcp_idle_timeout = std::chrono::milliseconds(std::int64_t{o.tcp_idle_seconds} * 1000);
   config.tcp_max_connections = o.tcp_max_conn;
   config.log = [](std::string_view line) { LogInfo(line); };
-  // -l: the file is opened and drained, but ServerConfig has no query-log
-  // hook yet; once it has one (`QueryLog* query_log`, each worker calling
-  // AddRing() at start and ring->Record() per reply, see query_log.h), set
-  // it here: config.query_log = query_log.get();
+  // -l: every worker records its replies into its own ring of this log; the
+  // log's writer thread drains them into the file.
   std::unique_ptr<QueryLog> query_log;
   if (!o.query_log.empty()) query_log = std::make_unique<QueryLog>();
+  config.query_log = query_log.get();
 
   table::ZoneSetHolder holder;
   ZoneLoader loader(*std::move(sources), o.load);

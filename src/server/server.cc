@@ -145,6 +145,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   env.responder = &impl->responder;
   env.zones = zones;
   env.stop = &impl->stop;
+  env.query_log = config.query_log;
 
   std::unique_ptr<Server> server(new Server(std::move(impl)));
   server->backend_ = backend;

@@ -78,7 +78,10 @@ absl::StatusOr<std::unique_ptr<TcpServer>> TcpServer::Create(const LoopEnv& env,
 }
 
 TcpServer::TcpServer(const LoopEnv& env, util::UniqueFd wake)
-    : env_(env), reader_(*env.zones), wake_(std::move(wake)) {}
+    : env_(env),
+      reader_(*env.zones),
+      wake_(std::move(wake)),
+      qlog_(env.query_log != nullptr ? env.query_log->AddRing() : nullptr) {}
 
 TcpServer::~TcpServer() = default;
 
@@ -152,6 +155,10 @@ bool TcpServer::Process(Conn* c) noexcept {
         Respond(zones_, *env_.responder, query, c->client, Transport::kTcp, now_, scratch_.get(),
                 std::span<std::uint8_t>(reply_.get() + 2, kMaxTcpMessage), &out_len, &stats_);
     if (v != Verdict::kReply || out_len == 0) continue;
+    if (qlog_ != nullptr) {
+      qlog_->Record(now_, c->client, query,
+                    std::span<const std::uint8_t>(reply_.get() + 2, out_len));
+    }
     reply_[0] = static_cast<std::uint8_t>(out_len >> 8);
     reply_[1] = static_cast<std::uint8_t>(out_len);
     std::size_t total = out_len + 2;

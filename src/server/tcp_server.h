@@ -65,6 +65,7 @@ class TcpServer {
   Options opt_;
   table::ZoneSetReader reader_;
   util::UniqueFd wake_;
+  QueryLogRing* qlog_;  // nullptr without -l
   util::UniqueFd epoll_;
   std::vector<util::UniqueFd> listeners_;
   std::vector<std::unique_ptr<Conn>> conns_;  // indexed by fd

@@ -123,6 +123,9 @@ void UringUdpLoop::OnRecv(const io_uring_cqe* cqe, const table::ZoneSet* zones,
   std::size_t out_len = 0;
   Verdict v = Respond(zones, *env_.responder, query, client, Transport::kUdp, now, scratch_.get(),
                       std::span<std::uint8_t>(slot.data, sizeof(slot.data)), &out_len, &stats_);
+  if (v == Verdict::kReply && out_len != 0 && qlog_ != nullptr) {
+    qlog_->Record(now, client, query, std::span<const std::uint8_t>(slot.data, out_len));
+  }
   RecycleBuffer(bid);  // the query has been read; the reply lives in the slot
   if (v != Verdict::kReply || out_len == 0) return;
   io_uring_sqe* sqe = Sqe();
@@ -242,6 +245,10 @@ void MmsgUdpLoop::ServeSocket(int fd, const table::ZoneSet* zones, std::int64_t 
                   client, Transport::kUdp, now, scratch_.get(),
                   std::span<std::uint8_t>(s.out, sizeof(s.out)), &out_len, &stats_);
       if (v != Verdict::kReply || out_len == 0) continue;
+      if (qlog_ != nullptr) {
+        qlog_->Record(now, client, std::span<const std::uint8_t>(s.in, in_[i].msg_len),
+                      std::span<const std::uint8_t>(s.out, out_len));
+      }
       s.out_iov.iov_len = out_len;
       msghdr& o = out_[k].msg_hdr;
       o.msg_name = &s.name;

@@ -67,6 +67,7 @@ struct LoopEnv {
   const ResponderConfig* responder = nullptr;
   table::ZoneSetHolder* zones = nullptr;
   const std::atomic<bool>* stop = nullptr;
+  QueryLog* query_log = nullptr;  // -l: each loop records its replies in its own ring
 };
 
 // A wake-up eventfd: Stop() writes it, the loop waits on it.
@@ -86,7 +87,10 @@ class UdpLoop {
 
  protected:
   UdpLoop(const LoopEnv& env, util::UniqueFd wake)
-      : env_(env), reader_(*env.zones), wake_(std::move(wake)) {}
+      : env_(env),
+        reader_(*env.zones),
+        wake_(std::move(wake)),
+        qlog_(env.query_log != nullptr ? env.query_log->AddRing() : nullptr) {}
   void PublishStats() noexcept {
     pub_responder_.Publish(stats_);
     pub_io_.Publish(io_);
@@ -95,6 +99,7 @@ class UdpLoop {
   LoopEnv env_;
   table::ZoneSetReader reader_;
   util::UniqueFd wake_;
+  QueryLogRing* qlog_;  // nullptr without -l
   std::unique_ptr<table::Answer> scratch_ = std::make_unique<table::Answer>();
   ResponderStats stats_;
   IoStats io_;

@@ -37,6 +37,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -563,7 +564,22 @@ TEST(Meshbld, TermWritesFinalStatistics) {
   EXPECT_EQ(lines[0].find(' '), std::string::npos) << "bare timestamp at start";
   EXPECT_NE(lines[1].find(" *:4:3:1:"), std::string::npos) << lines[1];
   EXPECT_EQ(lines[2].find(' '), std::string::npos) << "bare timestamp at stop";
-  EXPECT_TRUE(fs::exists(qlog)) << "-l opens the query log";
+  // -l: one line per answered query, rbldnsd's format (§6):
+  // <unixtime> <client-ip> <qname as sent> <QTYPE> <QCLASS>: <RCODE>/<ancount>/<bytes>
+  std::istringstream log_in(ReadFile(qlog));
+  std::vector<std::string> qlines;
+  for (std::string l; std::getline(log_in, l);) qlines.push_back(l);
+  ASSERT_EQ(qlines.size(), 4u) << ReadFile(qlog);
+  const std::regex line_re(R"(^\d+ 127\.0\.0\.1 (\S+) A IN: (NOERROR|NXDOMAIN)/(\d+)/(\d+)$)");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_match(qlines[0], m, line_re)) << qlines[0];
+  EXPECT_EQ(m[1], "4.3.2.1.bl.test");
+  EXPECT_EQ(m[2], "NOERROR");
+  EXPECT_EQ(m[3], "1");
+  ASSERT_TRUE(std::regex_match(qlines[3], m, line_re)) << qlines[3];
+  EXPECT_EQ(m[1], "55.3.2.1.bl.test");
+  EXPECT_EQ(m[2], "NXDOMAIN");
+  EXPECT_EQ(m[3], "0");
 }
 
 TEST(Meshbld, Usr1LogsAndUsr2ResetsCounters) {

@@ -24,6 +24,7 @@
 
 #include "absl/status/statusor.h"
 #include "meshbl/server/listen.h"
+#include "meshbl/server/query_log.h"
 #include "meshbl/server/respond.h"
 #include "meshbl/table/swap.h"
 
@@ -70,6 +71,9 @@ struct ServerConfig {
   // Receives the few control-plane lines the server writes (the backend
   // chosen and why). Called from Start() only. Default: stderr.
   std::function<void(std::string_view)> log;
+  // -l query log: every worker (UDP and TCP) records each reply it sends into
+  // its own ring of this log; nullptr = no query log. Not owned.
+  QueryLog* query_log = nullptr;
 };
 
 // I/O counters of the front end (drops the responder never sees).
