@@ -94,7 +94,9 @@ inline constexpr OptionSpec kOptions[] = {
     {kOptTcpIdle, "tcp-idle", "time", "close idle TCP connections after this time (10s)", "10s"},
     {kOptTcpMaxConn, "tcp-max-conn", "N", "maximum open TCP connections (default 1024)", "100"},
     {kOptUdpBackend, "udp-backend", "auto|uring|mmsg",
-     "UDP I/O: io_uring, recvmmsg/sendmmsg, or auto (probe)", "mmsg"},
+     "UDP I/O: recvmmsg/sendmmsg (default, measured faster), io_uring, or auto (io_uring if the "
+     "kernel has it)",
+     "mmsg"},
     {'h', "help", nullptr, "print this help and exit", nullptr},
 };
 
@@ -121,7 +123,9 @@ struct DaemonOptions {
   int threads = 0;                      // --threads; 0 = one per CPU
   std::uint32_t tcp_idle_seconds = 10;  // --tcp-idle
   int tcp_max_conn = 1024;              // --tcp-max-conn
-  std::string udp_backend = "auto";     // --udp-backend
+  // --udp-backend. recvmmsg/sendmmsg measured faster than io_uring on one
+  // core (bench/e2e_compare.sh, docs/PERFORMANCE.md), so it is the default.
+  std::string udp_backend = "mmsg";
   std::vector<std::string> zone_specs;  // the operands, in order
 };
 
