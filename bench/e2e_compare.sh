@@ -4,13 +4,16 @@
 # backend and meshbld with the recvmmsg backend, one worker each, pinned to
 # CPU 1; the load generator (bench/udp_load, closed loop, 256 outstanding,
 # half listed names) pinned to CPU 0. Rounds alternate the servers; prints
-# medians with [min..max]. 127.0.0.1 only.
-# Usage: bench/e2e_compare.sh [BUILD_DIR] [ROUNDS] [SECONDS] [ENTRIES]
+# medians with [min..max]. Each round also runs an open-loop phase at a fixed
+# offered load (RATE q/s, below every server's saturation) and records p50 and
+# p99 latency. 127.0.0.1 only.
+# Usage: bench/e2e_compare.sh [BUILD_DIR] [ROUNDS] [SECONDS] [ENTRIES] [RATE]
 set -euo pipefail
 build=${1:-build}
 rounds=${2:-3}
 secs=${3:-5}
 n=${4:-1000000}
+rate=${5:-100000}
 work=$(mktemp -d /tmp/meshbl-e2e.XXXXXX)
 chmod 755 "$work"
 pid=
@@ -35,7 +38,7 @@ wait_up() {
   done
   return 1
 }
-declare -A results
+declare -A results p50s p99s
 servers=(reflector rbldnsd meshbld-uring meshbld-mmsg)
 for r in $(seq 1 "$rounds"); do
   for s in "${servers[@]}"; do
@@ -52,12 +55,19 @@ for r in $(seq 1 "$rounds"); do
     qps=$(sed -n 's/.* \([0-9]*\) queries\/s.*/\1/p' <<<"$out" | head -1)
     results[$s]+="$qps "
     echo "round $r $s: $(head -1 <<<"$out")"
+    lat=$(taskset -c 0 "$build/bench/udp_load" --target 127.0.0.1:$port --zone bl.test \
+            --seconds "$secs" --rate "$rate" --hit-file "$work/hits.txt" --qtype TXT)
+    p50s[$s]+="$(sed -n 's/.*p50 \([0-9]*\) .*/\1/p' <<<"$lat") "
+    p99s[$s]+="$(sed -n 's/.* p99 \([0-9]*\) .*/\1/p' <<<"$lat") "
+    echo "round $r $s at $rate q/s: $(sed -n 1,2p <<<"$lat" | tr '\n' ' ')"
     kill $pid; wait $pid 2>/dev/null || true; pid=
     port=$((port + 1))
   done
 done
 echo
+med() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {printf "%d [%d..%d]", v[int((NR+1)/2)], v[1], v[NR]}'; }
 for s in "${servers[@]}"; do
-  printf '%s\n' ${results[$s]} | sort -n | awk -v s="$s" '{v[NR]=$1} END {
-    printf "%-14s median %7d q/s  [%d..%d]\n", s, v[int((NR+1)/2)], v[1], v[NR]}'
+  # shellcheck disable=SC2086
+  printf "%-14s closed loop %s q/s; at %s q/s: p50 %s us, p99 %s us\n" "$s" "$(med ${results[$s]})" \
+    "$rate" "$(med ${p50s[$s]})" "$(med ${p99s[$s]})"
 done

@@ -6,11 +6,13 @@
 //       (recvmmsg/sendmmsg, batches of 64): the ceiling of this machine's
 //       loopback UDP path with no lookup at all.
 //   udp_load --target 127.0.0.1:PORT --zone ZONE [--seconds S] [--window N]
-//            [--hit-file FILE] [--qtype A|TXT]
-//       Keeps N queries outstanding (default 256) for S seconds (default 5)
-//       with reversed-IPv4 names under ZONE; half of them from FILE (one IPv4
-//       address per line: listed entries), half random. Prints queries/s,
-//       replies, lost and the RCODE histogram.
+//            [--rate QPS] [--hit-file FILE] [--qtype A|TXT]
+//       Closed loop: keeps N queries outstanding (default 256) for S seconds
+//       (default 5); open loop with --rate: sends QPS queries per second
+//       whatever the replies. Names are reversed IPv4 under ZONE, half of them
+//       from FILE (one IPv4 address per line: listed entries), half random.
+//       Prints queries/s, replies, lost, latency percentiles (send to
+//       receive, per query ID) and the RCODE histogram.
 // Only 127.0.0.1 is allowed as a target. Every loop is bounded in time.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -96,8 +98,35 @@ std::string QueryPacket(std::uint16_t id, std::uint32_t ip, const std::string& z
   return p;
 }
 
+// Latency histogram: 1 us buckets up to 100 ms, then one overflow bucket.
+class Histogram {
+ public:
+  void Add(std::int64_t ns) {
+    std::int64_t us = ns / 1000;
+    ++buckets_[static_cast<std::size_t>(us < 0 ? 0 : (us >= kBuckets ? kBuckets : us))];
+    ++n_;
+    if (ns > max_) max_ = ns;
+  }
+  double PercentileUs(double p) const {
+    std::uint64_t want = static_cast<std::uint64_t>(p / 100.0 * static_cast<double>(n_));
+    std::uint64_t seen = 0;
+    for (std::size_t i = 0; i <= kBuckets; ++i) {
+      seen += buckets_[i];
+      if (seen > want) return static_cast<double>(i);
+    }
+    return static_cast<double>(kBuckets);
+  }
+  double MaxUs() const { return static_cast<double>(max_) / 1000.0; }
+
+ private:
+  static constexpr std::int64_t kBuckets = 100000;
+  std::vector<std::uint64_t> buckets_ = std::vector<std::uint64_t>(kBuckets + 1);
+  std::uint64_t n_ = 0;
+  std::int64_t max_ = 0;
+};
+
 int Load(const std::string& target, const std::string& zone, double seconds, std::uint64_t window,
-         const std::string& hit_file, std::uint16_t qtype) {
+         double rate, const std::string& hit_file, std::uint16_t qtype) {
   auto colon = target.rfind(':');
   if (colon == std::string::npos || target.substr(0, colon) != "127.0.0.1") {
     std::fprintf(stderr, "target must be 127.0.0.1:PORT\n");
@@ -134,6 +163,13 @@ int Load(const std::string& target, const std::string& zone, double seconds, std
   mmsghdr smsg[kBatch], rmsg[kBatch];
   iovec siov[kBatch], riov[kBatch];
   std::uint64_t sent = 0, received = 0, rcodes[16] = {};
+  std::vector<std::int64_t> sent_at(kPackets, 0);  // send time per query ID
+  Histogram latency;
+  auto now_ns = [] {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  };
   std::size_t next = 0;
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
@@ -144,10 +180,20 @@ int Load(const std::string& target, const std::string& zone, double seconds, std
   while (Clock::now() < drain_until) {
     if (sending && Clock::now() >= stop) sending = false;
     if (!sending && received >= sent) break;
-    int want = sending ? static_cast<int>(std::min<std::uint64_t>(
-                             kBatch, window - std::min<std::uint64_t>(window, sent - received)))
-                       : 0;
+    int want = 0;
+    if (sending && rate > 0) {  // open loop: the schedule decides, not the replies
+      const double due = rate * std::chrono::duration<double>(Clock::now() - start).count() -
+                         static_cast<double>(sent);
+      want = static_cast<int>(std::min<double>(kBatch, due));
+    } else if (sending) {
+      want = static_cast<int>(std::min<std::uint64_t>(
+          kBatch, window - std::min<std::uint64_t>(window, sent - received)));
+    }
     if (want > 0) {
+      const std::int64_t t = now_ns();
+      for (int i = 0; i < want; ++i) {
+        sent_at[(next + static_cast<std::size_t>(i)) & (kPackets - 1)] = t;
+      }
       for (int i = 0; i < want; ++i) {
         const std::string& p = packets[next++ & (kPackets - 1)];
         siov[i] = {const_cast<char*>(p.data()), p.size()};
@@ -159,7 +205,7 @@ int Load(const std::string& target, const std::string& zone, double seconds, std
       if (n > 0) sent += static_cast<std::uint64_t>(n);
     }
     pollfd pfd{fd, POLLIN, 0};
-    if (poll(&pfd, 1, sent > received ? 10 : 0) <= 0) continue;
+    if (poll(&pfd, 1, rate > 0 && sending ? 0 : (sent > received ? 10 : 0)) <= 0) continue;
     for (int i = 0; i < kBatch; ++i) {
       riov[i] = {rbufs[i], sizeof rbufs[i]};
       rmsg[i].msg_hdr = {};
@@ -167,9 +213,14 @@ int Load(const std::string& target, const std::string& zone, double seconds, std
       rmsg[i].msg_hdr.msg_iovlen = 1;
     }
     int n = recvmmsg(fd, rmsg, kBatch, MSG_DONTWAIT, nullptr);
+    const std::int64_t t = now_ns();
     for (int i = 0; i < n; ++i) {
       ++received;
-      if (rmsg[i].msg_len >= 4) ++rcodes[rbufs[i][3] & 0xf];
+      if (rmsg[i].msg_len < 4) continue;
+      ++rcodes[rbufs[i][3] & 0xf];
+      const auto id = static_cast<std::size_t>((static_cast<std::uint8_t>(rbufs[i][0]) << 8) |
+                                               static_cast<std::uint8_t>(rbufs[i][1]));
+      latency.Add(t - sent_at[id]);
     }
   }
   double elapsed = std::chrono::duration<double>(std::min(Clock::now(), stop) - start).count();
@@ -177,6 +228,9 @@ int Load(const std::string& target, const std::string& zone, double seconds, std
               static_cast<unsigned long long>(sent), static_cast<unsigned long long>(received),
               static_cast<unsigned long long>(sent - std::min(sent, received)),
               static_cast<double>(received) / elapsed, elapsed);
+  std::printf("latency us: p50 %.0f  p90 %.0f  p99 %.0f  p99.9 %.0f  max %.0f\n",
+              latency.PercentileUs(50), latency.PercentileUs(90), latency.PercentileUs(99),
+              latency.PercentileUs(99.9), latency.MaxUs());
   static const char* kNames[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"};
   for (int r = 0; r < 16; ++r) {
     if (rcodes[r]) {
@@ -193,6 +247,7 @@ int main(int argc, char** argv) {
   std::string target, zone = "bl.test", hit_file;
   double seconds = 5;
   std::uint64_t window = 256;
+  double rate = 0;
   std::uint16_t qtype = 1;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -206,6 +261,8 @@ int main(int argc, char** argv) {
       seconds = std::atof(next().c_str());
     else if (a == "--window")
       window = std::strtoull(next().c_str(), nullptr, 10);
+    else if (a == "--rate")
+      rate = std::atof(next().c_str());
     else if (a == "--hit-file")
       hit_file = next();
     else if (a == "--qtype")
@@ -213,7 +270,7 @@ int main(int argc, char** argv) {
     else {
       std::fprintf(stderr,
                    "usage: udp_load --reflect PORT | --target 127.0.0.1:PORT [--zone Z] "
-                   "[--seconds S] [--window N] [--hit-file F] [--qtype A|TXT]\n");
+                   "[--seconds S] [--window N] [--rate QPS] [--hit-file F] [--qtype A|TXT]\n");
       return 2;
     }
   }
@@ -221,5 +278,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "need --target 127.0.0.1:PORT, 0 < seconds <= 600, window >= 1\n");
     return 2;
   }
-  return Load(target, zone, seconds, window, hit_file, qtype);
+  return Load(target, zone, seconds, window, rate, hit_file, qtype);
 }
