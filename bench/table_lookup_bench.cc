@@ -27,23 +27,7 @@
 #include "meshbl/table/zone_set.h"
 #include "meshbl/util/mapped_file.h"
 #include "meshbl/zone/loader.h"
-
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-namespace {
-std::size_t g_allocs = 0;
-}
-void* operator new(std::size_t n) {
-  ++g_allocs;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  ++g_allocs;
-  return std::malloc(n ? n : 1);
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+#include "tests/support/alloc_counter.h"
 
 namespace meshbl::table {
 namespace {
@@ -120,7 +104,8 @@ void Report(benchmark::State& state, std::size_t allocs_before) {
   state.counters["queries/s"] =
       benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
   state.counters["allocs_per_query"] =
-      static_cast<double>(g_allocs - allocs_before) / static_cast<double>(state.iterations());
+      static_cast<double>(meshbl::testing::AllocationCount() - allocs_before) /
+      static_cast<double>(state.iterations());
 }
 
 void BM_Ip4SetOpen(benchmark::State& state) {
@@ -147,7 +132,7 @@ BENCHMARK(BM_Ip4SetOpen)->Unit(benchmark::kMillisecond)->Iterations(10);
 void BM_Ip4SetFullRule(benchmark::State& state) {
   Ip4Data& d = Ip4(true);
   auto probes = Probes(kTenMillion, 1 << 22);
-  std::size_t i = 0, before = g_allocs;
+  std::size_t i = 0, before = meshbl::testing::AllocationCount();
   ValueList vl;
   for (auto _ : state) {
     benchmark::DoNotOptimize(d.view->LookupIp4(probes[i], &vl));
@@ -164,7 +149,7 @@ void BM_Ip4SetExact32Batched(benchmark::State& state) {
   auto probes = Probes(kTenMillion, 1 << 22);
   constexpr std::size_t kBatch = 64;
   std::uint32_t words[kBatch];
-  std::size_t i = 0, before = g_allocs;
+  std::size_t i = 0, before = meshbl::testing::AllocationCount();
   for (auto _ : state) {
     d.view->LookupIp4Batch(probes.data() + i, kBatch, words);
     benchmark::DoNotOptimize(words);
@@ -173,7 +158,8 @@ void BM_Ip4SetExact32Batched(benchmark::State& state) {
   const auto total = static_cast<double>(state.iterations()) * kBatch;
   state.SetItemsProcessed(static_cast<std::int64_t>(total));
   state.counters["queries/s"] = benchmark::Counter(total, benchmark::Counter::kIsRate);
-  state.counters["allocs_per_query"] = static_cast<double>(g_allocs - before) / total;
+  state.counters["allocs_per_query"] =
+      static_cast<double>(meshbl::testing::AllocationCount() - before) / total;
   state.counters["table_bytes_per_entry"] =
       static_cast<double>(d.snap->DatasetBytes(0)) / static_cast<double>(d.entries);
 }
@@ -198,7 +184,7 @@ BENCHMARK(BM_Ip4SetFullRuleBatched);
 void BM_Ip4SetExact32Scalar(benchmark::State& state) {
   Ip4Data& d = Ip4(false);
   auto probes = Probes(kTenMillion, 1 << 22);
-  std::size_t i = 0, before = g_allocs;
+  std::size_t i = 0, before = meshbl::testing::AllocationCount();
   ValueList vl;
   for (auto _ : state) {
     benchmark::DoNotOptimize(d.view->LookupIp4(probes[i], &vl));
@@ -223,7 +209,7 @@ void BM_Ip4SetResolve(benchmark::State& state) {
   auto answer = std::make_unique<Answer>();
   Query q;
   q.qtype = kTypeTxt;
-  std::size_t i = 0, before = g_allocs;
+  std::size_t i = 0, before = meshbl::testing::AllocationCount();
   for (auto _ : state) {
     const std::string& n = names[i];
     q.qname = {reinterpret_cast<const std::uint8_t*>(n.data()), n.size()};
@@ -278,7 +264,7 @@ void BM_DnSetLookup(benchmark::State& state) {
   constexpr std::uint32_t kNames = DnSetData::kNames;
   DatasetView view(*snap, 0);
   const auto* base = reinterpret_cast<const std::uint8_t*>(probe_bytes.data());
-  std::size_t i = 0, before = g_allocs, subject;
+  std::size_t i = 0, before = meshbl::testing::AllocationCount(), subject;
   ValueList vl;
   for (auto _ : state) {
     auto [off, len] = probes[i];

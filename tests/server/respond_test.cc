@@ -15,25 +15,8 @@
 #include "gtest/gtest.h"
 #include "ldns/ldns.h"
 #include "meshbl/dns/message.h"
+#include "tests/support/alloc_counter.h"
 #include "tests/table/test_util.h"
-
-// Counting allocator: Respond() must not allocate (STYLE.md rule 6).
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-namespace {
-std::size_t g_allocs = 0;
-}
-void* operator new(std::size_t n) {
-  ++g_allocs;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  ++g_allocs;
-  return std::malloc(n ? n : 1);
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace meshbl::server {
 namespace {
@@ -532,13 +515,13 @@ TEST(RespondHotPath, TenThousandWarmedQueriesAllocateNothing) {
     Respond(zs, cfg, q, {4, 0x7f000001, 0, 0}, Transport::kUdp, 1, scratch.get(), out, &len,
             &stats);
   }
-  const std::size_t before = g_allocs;
+  const std::size_t before = meshbl::testing::AllocationCount();
   for (int i = 0; i < 10000; ++i) {
     const auto& q = queries[static_cast<std::size_t>(i) % queries.size()];
     Respond(zs, cfg, q, {4, 0x7f000001, 0, 0}, Transport::kUdp, 1, scratch.get(), out, &len,
             &stats);
   }
-  EXPECT_EQ(g_allocs - before, 0u);
+  EXPECT_EQ(meshbl::testing::AllocationCount() - before, 0u);
   EXPECT_EQ(stats.queries, 10000u + queries.size());
 }
 

@@ -6,26 +6,8 @@
 #include <new>
 
 #include "gtest/gtest.h"
+#include "tests/support/alloc_counter.h"
 #include "tests/table/test_util.h"
-
-// Counting allocator: Resolve() must not allocate (STYLE.md rule 6). gcc
-// cannot see that operator new is malloc here.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-namespace {
-std::size_t g_allocs = 0;
-}
-void* operator new(std::size_t n) {
-  ++g_allocs;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  ++g_allocs;
-  return std::malloc(n ? n : 1);
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace meshbl::table {
 namespace {
@@ -357,13 +339,13 @@ TEST(ResolveHotPath, AllocatesNothing) {
   Query q;
   q.qtype = kTypeAny;
   q.client = {4, 0x7f000001, 0, 0};
-  std::size_t before = g_allocs;
+  std::size_t before = meshbl::testing::AllocationCount();
   for (int i = 0; i < 10000; ++i) {
     const std::string& n = names[i % 2];
     q.qname = {reinterpret_cast<const std::uint8_t*>(n.data()), n.size()};
     Resolve(*zs, {}, q, answer.get());
   }
-  EXPECT_EQ(g_allocs - before, 0u);
+  EXPECT_EQ(meshbl::testing::AllocationCount() - before, 0u);
 }
 
 }  // namespace
