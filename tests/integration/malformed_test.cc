@@ -20,8 +20,8 @@
 //    query limit): no reply, the connection is closed;
 //  - afterwards meshbld still answers a valid query over UDP and TCP and
 //    has not exited; the drops are counted: SIGUSR1's "stats for" line
-//    (tot/ok/nxd/err) grows by the packets sent, the drops under err
-//    (meshbld exposes no separate drop counter in its logs).
+//    (tot/ok/nxd/err) grows by one per dropped datagram, under err (meshbld
+//    exposes no separate drop counter in its logs).
 // Every wait is bounded; the whole binary runs in a few seconds.
 #include <signal.h>
 #include <sys/stat.h>
@@ -430,20 +430,19 @@ TEST_F(MalformedTest, TcpLargeFramesOfRandomBytes) {
   ExpectHealthy();
 }
 
-// Runs last (gtest runs tests in definition order within a suite): the
-// drops of the tests above are in SIGUSR1's counters.
+// Self-contained (ctest runs each test in its own process, with its own
+// meshbld): the drops it causes show in SIGUSR1's counters.
 TEST_F(MalformedTest, DropsAreCountedAndTheServerSurvives) {
   const Stats before = UsrStats();
   ASSERT_TRUE(before.ok) << "no \"stats for\" line after SIGUSR1:\n" << daemon_->Log();
-  // Every UDP datagram the tests sent is a query packet (tot); the dropped
-  // ones count neither as ok nor nxd, so they are under err.
+  // Every query packet is in tot; dropped ones are neither ok nor nxd: err.
   EXPECT_GE(before.tot, sent_) << daemon_->Log();
   EXPECT_EQ(before.tot, before.good + before.nxd + before.err);
-  EXPECT_GE(before.err, 2000 + 20) << "drops are counted under err";
   UdpSocket s(port_);
   const int n = 25;
-  for (int i = 0; i < n; ++i)
+  for (int i = 0; i < n; ++i) {
     ExpectDropped(s, Bytes(static_cast<std::size_t>(12 + i), 0xff), "QR=1 junk");
+  }
   const Stats after = UsrStats();
   ASSERT_TRUE(after.ok);
   EXPECT_EQ(after.tot - before.tot, n) << "each dropped datagram counted once in tot";
