@@ -86,7 +86,8 @@ ReplyWriter::ReplyWriter(std::span<std::uint8_t> buf, std::size_t limit, bool ed
 }
 
 bool ReplyWriter::Start(const ParsedQuery& q, std::span<const std::uint8_t> packet,
-                        std::uint8_t flags1, std::uint8_t flags2) noexcept {
+                        std::uint8_t flags1, std::uint8_t flags2,
+                        std::size_t first_target) noexcept {
   flags1_ = flags1;
   flags2_ = flags2;
   w_.U16(q.id);
@@ -100,10 +101,11 @@ bool ReplyWriter::Start(const ParsedQuery& q, std::span<const std::uint8_t> pack
   w_.Bytes(q.question(packet));
   started_ = w_.ok();
   if (!started_) return false;
-  // Every label of the question name is a compression target.
+  // The labels of the question name from `first_target` on are compression
+  // targets.
   std::size_t off = 0;
   while (off < q.qname_len && name_count_ < kMaxNames) {
-    names_[name_count_++] = static_cast<std::uint16_t>(kHeaderSize + off);
+    if (off >= first_target) names_[name_count_++] = static_cast<std::uint16_t>(kHeaderSize + off);
     off += 1 + std::size_t{q.qname[off]};
   }
   return true;

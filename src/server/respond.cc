@@ -213,7 +213,8 @@ Verdict Respond(const table::ZoneSet* zones, const ResponderConfig& cfg,
   // echoed, AA added for class IN), byte 2 = rcode only.
   std::uint8_t flags1 = static_cast<std::uint8_t>(q.flags1 | dns::kFlagQr);
   std::uint8_t flags2 = 0;
-  bool answered = false;  // records written (or deliberately none)
+  bool answered = false;                           // records written (or deliberately none)
+  const table::ZoneNode* resolved_zone = nullptr;  // set only when Resolve() ran here
   bool tc = false;
 
   auto refuse = [&](Rcode code) {
@@ -250,6 +251,7 @@ Verdict Respond(const table::ZoneSet* zones, const ResponderConfig& cfg,
     tq.client = client;
     tq.now = now;
     table::Resolve(*zones, cfg.query, tq, scratch);
+    resolved_zone = scratch->zone;
     if (scratch->drop) {
       ++stats->dropped_acl;
       return Verdict::kDrop;
@@ -263,7 +265,13 @@ Verdict Respond(const table::ZoneSet* zones, const ResponderConfig& cfg,
     answered = scratch->rcode == Rcode::kNoError || scratch->rcode == Rcode::kNxDomain;
   }
   // Class ANY: answered normally but without AA (Resolve says so too).
-  if (!rw.Start(q, query, flags1, flags2)) {
+  // Only the zone part of the question is reused for compression (rbldnsd
+  // does the same: a glue owner keeps its own case).
+  std::size_t first_target = 0;
+  if (resolved_zone != nullptr && resolved_zone->name.size() <= q.qname_len) {
+    first_target = q.qname_len - resolved_zone->name.size();
+  }
+  if (!rw.Start(q, query, flags1, flags2, first_target)) {
     ++stats->dropped_no_space;
     return Verdict::kDrop;
   }

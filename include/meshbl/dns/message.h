@@ -93,9 +93,13 @@ class ReplyWriter {
   ReplyWriter(std::span<std::uint8_t> buf, std::size_t limit, bool edns) noexcept;
 
   // Writes the header (id, flags, QDCOUNT=1, other counts 0) and copies the
-  // question as sent. False when even that does not fit.
+  // question as sent. False when even that does not fit. Names written later
+  // (rdata, glue owners) may compress against the question's labels from
+  // byte `first_target` of the name on: Respond passes the zone's offset, so
+  // that, as in rbldnsd, only the zone part of the question (in the case the
+  // client sent) is reused and other names keep their own case.
   bool Start(const ParsedQuery& q, std::span<const std::uint8_t> packet, std::uint8_t flags1,
-             std::uint8_t flags2) noexcept;
+             std::uint8_t flags2, std::size_t first_target = 0) noexcept;
 
   // Offset in the reply of the question name's suffix that starts `prefix`
   // bytes into it (0 = the whole question name). A compression target.
