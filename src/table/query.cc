@@ -383,6 +383,22 @@ bool IsIp6Parent(std::span<const std::uint8_t> rel) noexcept {
   return true;
 }
 
+// True when the nibble labels `rel` (already checked by IsIp6Parent) are a
+// prefix of an IPv6 name that reaches IPv4 data: 2002::/16 (6to4) or
+// ::ffff:0:0/96 (v4-mapped). Labels are reversed: the last is the most
+// significant nibble.
+bool IsMappedIp6Parent(std::span<const std::uint8_t> rel) noexcept {
+  const std::size_t n = rel.size() / 2;  // nibbles, each "\1x"
+  bool six_to_four = true, mapped = true;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint8_t c = rel[rel.size() - 1 - 2 * i];
+    static constexpr char k6to4[] = "2002";
+    if (i < 4 && c != static_cast<std::uint8_t>(k6to4[i])) six_to_four = false;
+    if (i < 24 && c != (i < 20 ? '0' : 'f')) mapped = false;
+  }
+  return six_to_four || mapped;
+}
+
 bool IsEntOf(const DsNode& ds, std::span<const std::uint8_t> rel, bool map_ip4) noexcept {
   std::uint32_t unused;
   switch (ds.view.type()) {
@@ -391,7 +407,8 @@ bool IsEntOf(const DsNode& ds, std::span<const std::uint8_t> rel, bool map_ip4) 
     case DatasetType::kIp4Trie:
       // IPv6 names reach IPv4 data too (6to4, v4-mapped); but a complete
       // IPv4 name (`9.9.9.9`) is a data query, never a nibble prefix.
-      return IsIp4Parent(rel) || (IsIp6Parent(rel) && !ParseIp4Labels(rel, &unused));
+      return IsIp4Parent(rel) ||
+             (IsIp6Parent(rel) && IsMappedIp6Parent(rel) && !ParseIp4Labels(rel, &unused));
     case DatasetType::kIp6Trie:
     case DatasetType::kIp6TSet:
       if (map_ip4 && ParseIp4Labels(rel, &unused)) return false;  // an IPv4 query
