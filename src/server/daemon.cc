@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "meshbl/dns/name.h"
 #include "meshbl/server/listen.h"
 #include "meshbl/server/log.h"
 #include "meshbl/server/query_log.h"
@@ -172,14 +173,30 @@ UdpBackend BackendFromName(const std::string& s) {
 // The control thread's state after startup.
 struct Running {
   const DaemonOptions* options;
+  const table::ZoneSetHolder* holder;
   Server* server;
   Reloader* reloader;
   QueryLog* query_log;  // nullptr without -l
   StatsTracker* stats;
 };
 
+// Per-zone counters named after the zones of the published state, in
+// ZoneSet order (the index the workers count by).
+std::vector<ZoneCounters> ZoneCountersOf(const Running& r, const ResponderStats& s) {
+  std::vector<ZoneCounters> out;
+  std::shared_ptr<const table::ZoneSet> zs = r.holder->Current();
+  if (zs == nullptr) return out;
+  const auto zones = zs->zones();
+  for (std::size_t i = 0; i < zones.size() && i < static_cast<std::size_t>(kMaxZoneStats); ++i) {
+    std::string name = dns::NameToText(zones[i].name);
+    out.push_back({name.empty() ? "." : name, CountersFrom(s.zone[i])});
+  }
+  return out;
+}
+
 void WriteStats(const Running& r, std::int64_t now) {
-  if (absl::Status st = r.stats->WriteCounters(now, CountersFrom(r.server->TotalStats()));
+  const ResponderStats s = r.server->TotalStats();
+  if (absl::Status st = r.stats->WriteCounters(now, CountersFrom(s), ZoneCountersOf(r, s));
       !st.ok()) {
     LogWarning(std::string(st.message()));
   }
@@ -223,11 +240,12 @@ int ControlLoop(const Running& r, const sigset_t& mask) {
         break;
       case SIGUSR1:
       case SIGUSR2: {
-        const Counters total = CountersFrom(r.server->TotalStats());
+        const ResponderStats s = r.server->TotalStats();
+        const Counters total = CountersFrom(s);
         LogInfo(r.stats->LogLine(now, total));
         WriteStats(r, now);
         if (si.ssi_signo == SIGUSR2) {
-          r.stats->Reset(now, total);
+          r.stats->Reset(now, total, ZoneCountersOf(r, s));
           (void)r.stats->WriteTimestamp(now);
         }
         break;
@@ -385,7 +403,7 @@ int RunDaemon(const DaemonOptions& o) {
 
   Reloader reloader(&loader, &holder);
   reloader.Start();
-  Running r{&o, server.get(), &reloader, query_log.get(), &stats};
+  Running r{&o, &holder, server.get(), &reloader, query_log.get(), &stats};
   return ControlLoop(r, mask);
 }
 

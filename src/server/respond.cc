@@ -304,6 +304,17 @@ Verdict Respond(const table::ZoneSet* zones, const ResponderConfig& cfg,
   }
   if (tc) ++stats->tc_set;
   stats->bytes_out += *out_len;
+  if (resolved_zone != nullptr) {
+    const auto index = resolved_zone - zones->zones().data();
+    if (index >= 0 && index < kMaxZoneStats) {
+      ZoneStats& z = stats->zone[index];
+      ++z.tot;
+      z.ok += rcode == 0 && ext_rcode == 0;
+      z.nxd += rcode == 3;
+      z.in += query.size();
+      z.out += *out_len;
+    }
+  }
   return Verdict::kReply;
 }
 

@@ -1,6 +1,7 @@
 // rbldnsd-style statistics: the -s file and the counter log lines.
 #include "meshbl/server/stats_file.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -24,6 +25,17 @@ Counters CountersFrom(const ResponderStats& s) {
   c.err = Sub(s.queries, s.noerror + s.nxdomain);
   c.in = s.bytes_in;
   c.out = s.bytes_out;
+  return c;
+}
+
+Counters CountersFrom(const ZoneStats& z) {
+  Counters c;
+  c.tot = z.tot;
+  c.ok = z.ok;
+  c.nxd = z.nxd;
+  c.err = Sub(z.tot, z.ok + z.nxd);
+  c.in = z.in;
+  c.out = z.out;
   return c;
 }
 
@@ -52,11 +64,22 @@ absl::Status StatsTracker::WriteTimestamp(std::int64_t now) {
   return Append(absl::StrCat(now, "\n"));
 }
 
-absl::Status StatsTracker::WriteCounters(std::int64_t now, const Counters& total) {
-  const Counters c = Subtract(total, relative_ ? last_written_ : base_);
+absl::Status StatsTracker::WriteCounters(std::int64_t now, const Counters& total,
+                                         const std::vector<ZoneCounters>& zones) {
+  auto field = [](std::string_view name, const Counters& c) {
+    return absl::StrCat(" ", std::string(name), ":", c.tot, ":", c.ok, ":", c.nxd, ":", c.in, ":",
+                        c.out);
+  };
+  std::string line = absl::StrCat(now);
+  zone_base_.resize(std::max(zone_base_.size(), zones.size()));
+  zone_last_.resize(std::max(zone_last_.size(), zones.size()));
+  for (std::size_t i = 0; i < zones.size(); ++i) {
+    line += field(zones[i].name, Subtract(zones[i].c, relative_ ? zone_last_[i] : zone_base_[i]));
+    zone_last_[i] = zones[i].c;
+  }
+  line += field("*", Subtract(total, relative_ ? last_written_ : base_));
   last_written_ = total;
-  return Append(
-      absl::StrCat(now, " *:", c.tot, ":", c.ok, ":", c.nxd, ":", c.in, ":", c.out, "\n"));
+  return Append(line + "\n");
 }
 
 std::string StatsTracker::LogLine(std::int64_t now, const Counters& total) const {
@@ -65,9 +88,13 @@ std::string StatsTracker::LogLine(std::int64_t now, const Counters& total) const
                       " err=", c.err, " in=", c.in, " out=", c.out);
 }
 
-void StatsTracker::Reset(std::int64_t now, const Counters& total) {
+void StatsTracker::Reset(std::int64_t now, const Counters& total,
+                         const std::vector<ZoneCounters>& zones) {
   base_ = total;
   last_written_ = total;
+  zone_base_.assign(zones.size(), Counters{});
+  for (std::size_t i = 0; i < zones.size(); ++i) zone_base_[i] = zones[i].c;
+  zone_last_ = zone_base_;
   since_ = now;
 }
 

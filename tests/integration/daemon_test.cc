@@ -563,6 +563,9 @@ TEST(Meshbld, TermWritesFinalStatistics) {
   ASSERT_EQ(lines.size(), 3u) << ReadFile(stats);
   EXPECT_EQ(lines[0].find(' '), std::string::npos) << "bare timestamp at start";
   EXPECT_NE(lines[1].find(" *:4:3:1:"), std::string::npos) << lines[1];
+  // rbldnsd's per-zone field comes before the total (§6).
+  EXPECT_NE(lines[1].find(" bl.test:4:3:1:"), std::string::npos) << lines[1];
+  EXPECT_LT(lines[1].find(" bl.test:"), lines[1].find(" *:")) << lines[1];
   EXPECT_EQ(lines[2].find(' '), std::string::npos) << "bare timestamp at stop";
   // -l: one line per answered query, rbldnsd's format (§6):
   // <unixtime> <client-ip> <qname as sent> <QTYPE> <QCLASS>: <RCODE>/<ancount>/<bytes>

@@ -84,5 +84,21 @@ TEST_F(StatsFileTest, NoPathWritesNothingAndBadPathIsAnError) {
   EXPECT_NE(std::string(st.message()).find("missing/stats: "), std::string::npos);
 }
 
+TEST_F(StatsFileTest, PerZoneFieldsComeBeforeTheTotal) {
+  // rbldnsd's stats line: one zone:tot:ok:nxd:in:out field per zone, then *.
+  const auto path = dir_ / "stats";
+  StatsTracker abs_t(path.string(), false, 100);
+  auto zones = [](std::uint64_t a, std::uint64_t b) {
+    ZoneStats za{a, a - 1, 1, 10 * a, 20 * a}, zb{b, b, 0, 10 * b, 20 * b};
+    return std::vector<ZoneCounters>{{"bl.test", CountersFrom(za)}, {"dbl.test", CountersFrom(zb)}};
+  };
+  ASSERT_TRUE(abs_t.WriteCounters(160, CountersFrom(Stats(5, 3, 1, 50, 100)), zones(3, 2)).ok());
+  abs_t.Reset(170, CountersFrom(Stats(5, 3, 1, 50, 100)), zones(3, 2));
+  ASSERT_TRUE(abs_t.WriteCounters(180, CountersFrom(Stats(9, 6, 2, 90, 180)), zones(6, 3)).ok());
+  EXPECT_EQ(ReadAll(path),
+            "160 bl.test:3:2:1:30:60 dbl.test:2:2:0:20:40 *:5:3:1:50:100\n"
+            "180 bl.test:3:3:0:30:60 dbl.test:1:1:0:10:20 *:4:3:1:40:80\n");
+}
+
 }  // namespace
 }  // namespace meshbl::server

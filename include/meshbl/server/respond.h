@@ -42,6 +42,15 @@ struct ResponderConfig {
 // Per-worker counters: plain integers written only by the owning worker
 // (summed by the stats reader). Every query counts in `queries`, and in
 // exactly one of the rcode counters or one dropped_* counter.
+// rbldnsd's per-zone counters (§6 stats file `zone:tot:ok:nxd:in:out`):
+// queries routed to the zone, NOERROR (NODATA included), NXDOMAIN, bytes.
+struct ZoneStats {
+  std::uint64_t tot = 0, ok = 0, nxd = 0, in = 0, out = 0;
+};
+// Zones counted one by one, by their index in ZoneSet::zones(); queries for
+// zones past this count are in the totals only.
+inline constexpr int kMaxZoneStats = 32;
+
 struct ResponderStats {
   std::uint64_t queries = 0;  // packets handed to Respond()
   std::uint64_t noerror = 0;  // NOERROR replies (incl. NODATA and CH version)
@@ -62,6 +71,7 @@ struct ResponderStats {
   std::uint64_t edns = 0;              // queries carrying a recognised OPT
   std::uint64_t bytes_in = 0;          // sum of query sizes (all packets)
   std::uint64_t bytes_out = 0;         // sum of reply sizes
+  ZoneStats zone[kMaxZoneStats];       // per zone, by index in ZoneSet::zones()
 };
 
 enum class Verdict : std::uint8_t { kReply, kDrop };

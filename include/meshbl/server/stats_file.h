@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "meshbl/server/respond.h"
@@ -24,6 +25,13 @@ struct Counters {
 
 // Maps the responder's counters to rbldnsd's tuple.
 Counters CountersFrom(const ResponderStats& s);
+Counters CountersFrom(const ZoneStats& z);
+
+// One zone's counters for a stats line: its name as printed and the tuple.
+struct ZoneCounters {
+  std::string name;
+  Counters c;
+};
 // a - b, field by field (saturating at 0).
 Counters Subtract(const Counters& a, const Counters& b);
 
@@ -36,23 +44,27 @@ class StatsTracker {
   // Appends a bare "<unixtime>" line (start, reset and stop). Errors name
   // the file; the caller logs them.
   absl::Status WriteTimestamp(std::int64_t now);
-  // Appends "<unixtime> *:tot:ok:nxd:in:out" for the counters since the
-  // last reset (or, relative, since the previous counters line).
-  absl::Status WriteCounters(std::int64_t now, const Counters& total);
+  // Appends "<unixtime> zone:tot:ok:nxd:in:out ... *:tot:ok:nxd:in:out"
+  // (rbldnsd's format: one field per zone, then the total) for the counters
+  // since the last reset (or, relative, since the previous counters line).
+  // `zones[i]` must keep its meaning (the same zone) from line to line.
+  absl::Status WriteCounters(std::int64_t now, const Counters& total,
+                             const std::vector<ZoneCounters>& zones = {});
   // "stats for Nsecs: tot=.. ok=.. nxd=.. err=.. in=.. out=.." since the
   // last reset.
   std::string LogLine(std::int64_t now, const Counters& total) const;
-  // Makes `total` the new zero point (SIGUSR2).
-  void Reset(std::int64_t now, const Counters& total);
+  // Makes `total` (and `zones`) the new zero point (SIGUSR2).
+  void Reset(std::int64_t now, const Counters& total, const std::vector<ZoneCounters>& zones = {});
 
  private:
   absl::Status Append(const std::string& line);
 
   std::string path_;
   bool relative_;
-  Counters base_;          // at the last reset
-  Counters last_written_;  // at the previous counters line (relative mode)
-  std::int64_t since_;     // time of the last reset
+  Counters base_;                                // at the last reset
+  Counters last_written_;                        // at the previous counters line (relative mode)
+  std::vector<Counters> zone_base_, zone_last_;  // per zone, as above
+  std::int64_t since_;                           // time of the last reset
 };
 
 }  // namespace meshbl::server
