@@ -412,6 +412,17 @@ class MultiValue {
     if (l.empty()) l.push_back(cur);
     if (std::find(l.begin(), l.end(), add) == l.end()) l.push_back(add);
   }
+  // Stores `entry` in the free slot `at`, or merges its value word into the
+  // slot already holding its key. Returns 1 when a new slot was taken.
+  template <class Slot>
+  std::uint64_t Place(std::uint64_t at, Slot& slot, const Slot& entry) {
+    if (slot.val == f::kEmptySlot) {
+      slot = entry;
+      return 1;
+    }
+    Merge(at, slot.val, entry.val);
+    return 0;
+  }
   // Writes pool lists and patches the slots through `set(slot, word)`.
   template <class Set>
   void Flush(Set set) {
@@ -481,12 +492,7 @@ std::uint32_t DatasetWriter::WriteIp4Level(
     const std::uint32_t word = MapWord(m, e[k].second);
     std::uint64_t i = SlotFor(t, Bucket(Hash32(key), t.capacity),
                               [key](const f::Slot32& x) { return x.key == key; });
-    if (slots[i].val == f::kEmptySlot) {
-      slots[i] = {key, word};
-      ++count;
-    } else {
-      multi.Merge(i, slots[i].val, word);
-    }
+    count += multi.Place(i, slots[i], f::Slot32{key, word});
   }
   multi.Flush([&](std::uint64_t s, std::uint32_t word) { slots[s].val = word; });
   w_.SetTableCount(idx, count);
@@ -516,13 +522,9 @@ std::uint32_t DatasetWriter::WriteNames(const std::vector<DatasetBuilder::NameEn
     std::uint64_t i =
         SlotFor(t, Bucket(static_cast<std::uint32_t>(h >> 32), t.capacity),
                 [&](const f::SlotName& x) { return x.fp == fp && x.name == refs[k]; });
-    std::uint32_t word = MapWord(m, e.value);
-    if (slots[i].val == f::kEmptySlot) {
-      slots[i] = {fp, refs[k], word, static_cast<std::uint32_t>(e.name.size())};
-      ++count;
-    } else {
-      multi.Merge(i, slots[i].val, word);
-    }
+    count += multi.Place(
+        i, slots[i],
+        f::SlotName{fp, refs[k], MapWord(m, e.value), static_cast<std::uint32_t>(e.name.size())});
   }
   multi.Flush([&](std::uint64_t s, std::uint32_t word) { slots[s].val = word; });
   w_.SetTableCount(idx, count);
