@@ -42,6 +42,11 @@ Commands:
   lookup [options] FILE.mbs|ZONESPEC... NAME [TYPE]
         Print the answer meshbld would give for NAME (TYPE: A, TXT, NS, SOA,
         MX, AAAA, ANY or a number; default A), as zone files would print it.
+  bench [options] TARGET
+        Load-test a DNS server: UDP or TCP, closed or open loop, every reply
+        validated; throughput, latency percentiles, losses (--help for more).
+        Also --reflect (the machine's ceiling) and --startup (time to the
+        first answer).
 
 Options (as rbldnsd's):
   -e              accept CIDR entries with host bits set (mask them)
@@ -125,49 +130,22 @@ bool ParseOptions(const std::vector<std::string>& args, Options* o) {
   return true;
 }
 
-bool IsSnapshotPath(const std::string& s) {
-  return s.size() > 4 && s.compare(s.size() - 4, 4, ".mbs") == 0 &&
-         s.find(':') == std::string::npos;
-}
-
 void PrintDiagnostics(const std::vector<zone::Diagnostic>& diags) {
   for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.ToString().c_str());
 }
 
-// Loads zone specs into a snapshot image.
 absl::StatusOr<std::vector<std::uint8_t>> BuildImage(const std::vector<std::string>& specs,
                                                      const zone::LoadOptions& load,
                                                      std::vector<zone::Diagnostic>* warnings) {
-  std::vector<zone::ZoneSpec> parsed;
-  for (const auto& s : specs) {
-    MESHBL_ASSIGN_OR_RETURN(zone::ZoneSpec z, zone::ParseZoneSpec(s));
-    parsed.push_back(std::move(z));
-  }
-  table::SnapshotBuilder builder;
-  MESHBL_RETURN_IF_ERROR(zone::LoadZones(parsed, load, &builder, warnings));
-  return builder.Build(static_cast<std::int64_t>(std::time(nullptr)));
+  return zone::BuildImage(specs, load, warnings, static_cast<std::int64_t>(std::time(nullptr)));
 }
 
 absl::StatusOr<std::shared_ptr<const table::ZoneSet>> LoadZoneSet(
     const std::vector<std::string>& sources, const zone::LoadOptions& load) {
-  std::vector<std::shared_ptr<const table::Snapshot>> snaps;
-  std::vector<std::string> specs;
-  for (const auto& s : sources) {
-    if (IsSnapshotPath(s)) {
-      MESHBL_ASSIGN_OR_RETURN(auto snap, table::Snapshot::Open(s));
-      snaps.push_back(std::move(snap));
-    } else {
-      specs.push_back(s);
-    }
-  }
-  if (!specs.empty()) {
-    std::vector<zone::Diagnostic> warnings;
-    MESHBL_ASSIGN_OR_RETURN(auto image, BuildImage(specs, load, &warnings));
-    PrintDiagnostics(warnings);
-    MESHBL_ASSIGN_OR_RETURN(auto snap, table::Snapshot::FromImage(std::move(image), "<zones>"));
-    snaps.push_back(std::move(snap));
-  }
-  return table::ZoneSet::Create(std::move(snaps));
+  std::vector<zone::Diagnostic> warnings;
+  auto zs = zone::LoadZoneSet(sources, load, &warnings);
+  PrintDiagnostics(warnings);
+  return zs;
 }
 
 std::string TypeName(std::uint16_t t) {
@@ -336,7 +314,7 @@ int Check(const std::vector<std::string>& args) {
   int rc = 0;
   std::vector<std::string> specs;
   for (const auto& s : o.rest) {
-    if (!IsSnapshotPath(s)) {
+    if (!zone::IsSnapshotPath(s)) {
       specs.push_back(s);
       continue;
     }

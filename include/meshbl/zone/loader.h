@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "meshbl/table/builder.h"
 #include "meshbl/table/types.h"
+#include "meshbl/table/zone_set.h"
 
 namespace meshbl::zone {
 
@@ -83,6 +84,24 @@ absl::StatusOr<ZoneSpec> ParseZoneSpec(std::string_view arg);
 // that fails and returns its error; `out` then must not be published.
 absl::Status LoadZones(std::span<const ZoneSpec> specs, const LoadOptions& options,
                        table::SnapshotBuilder* out, std::vector<Diagnostic>* warnings);
+
+// True for a command-line source that names a compiled snapshot: ends in
+// ".mbs" and has no ':' (a zone spec always has one).
+bool IsSnapshotPath(std::string_view source);
+
+// Loads zone specs into one validated snapshot image (what `meshbl compile`
+// writes), stamped `now` (unix seconds).
+absl::StatusOr<std::vector<std::uint8_t>> BuildImage(std::span<const std::string> specs,
+                                                     const LoadOptions& options,
+                                                     std::vector<Diagnostic>* warnings,
+                                                     std::int64_t now);
+
+// The serving state for a mix of sources: snapshot files (IsSnapshotPath) are
+// mapped, zone specs are compiled in memory into one more snapshot. What
+// `meshbl lookup` and `meshbl bench --data` answer from.
+absl::StatusOr<std::shared_ptr<const table::ZoneSet>> LoadZoneSet(
+    std::span<const std::string> sources, const LoadOptions& options,
+    std::vector<Diagnostic>* warnings);
 
 }  // namespace meshbl::zone
 
