@@ -81,7 +81,6 @@ class ReflectorRun : public ::testing::Test {
 
 TEST_F(ReflectorRun, ClosedLoopCountsAddUpAndEveryReplyIsValid) {
   ExpectRcode(0, &queries_);  // the reflector always says NOERROR
-  queries_.GroupBySize(16, 1);
   options_.seconds = 1;
   options_.window = 32;
   auto r = RunLoad(queries_, options_);
@@ -96,13 +95,14 @@ TEST_F(ReflectorRun, ClosedLoopCountsAddUpAndEveryReplyIsValid) {
   EXPECT_GE(reflector_->answered(), r->replies);
 }
 
-TEST_F(ReflectorRun, WithoutGsoTheSameCountsHold) {
+TEST_F(ReflectorRun, WithGsoTheSameCountsHold) {
   ExpectRcode(0, &queries_);
-  options_.gso = false;
+  queries_.GroupBySize(16, 1);
+  options_.gso = true;
   options_.seconds = 0.5;
   auto r = RunLoad(queries_, options_);
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_FALSE(r->gso);
+  if (!r->gso) GTEST_SKIP() << "this kernel has no UDP_SEGMENT";
   ExpectCountsAddUp(*r);
   EXPECT_EQ(r->invalid(), 0u);
 }
@@ -202,7 +202,6 @@ TEST(WrongReplies, EveryKindOfWrongReplyIsCountedAndNoneCountsAsValid) {
   o.rate = 4000;
   o.count = 2000;
   o.timeout = 0.3;
-  o.gso = false;
   auto r = RunLoad(qs, o);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->sent, 2000u);

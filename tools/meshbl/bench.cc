@@ -41,7 +41,8 @@ ADDR:PORT, [ADDR6]:PORT or rbldnsd's ADDR/PORT; the port defaults to 53.
 Load:
   --tcp               TCP, queries pipelined over --connections (default UDP)
   --connections N     TCP connections (default 8)
-  --window N          closed loop: keep N queries outstanding (default 256)
+  --window N          closed loop: keep N queries outstanding (default 64,
+                      what a 64 KiB server receive buffer holds)
   --rate QPS          open loop: send QPS queries per second, whatever the
                       replies (to measure latency below saturation)
   --seconds S         measured duration (default 10)
@@ -51,8 +52,9 @@ Load:
                       (default 1); a reply after that is counted as late
   --batch N           UDP: queries per send call and replies per receive
                       call (default 64)
-  --no-gso            UDP: one datagram per message instead of UDP GSO
-                      segment trains (GSO is used when the kernel has it)
+  --gso               UDP: send runs of equal-size queries as UDP GSO
+                      segment trains (fewer send calls; on loopback it moves
+                      checksum work onto the server, so it is off by default)
   --cpu N             pin the generator to CPU N
 
 Queries (sent round robin from a fixed set):
@@ -205,8 +207,8 @@ int Parse(const std::vector<std::string>& args, BenchOptions* o) {
     } else if (a == "--batch") {
       if (!integer(&n, 1, 1024)) return Usage("--batch needs 1..1024");
       o->load.batch = static_cast<int>(n);
-    } else if (a == "--no-gso") {
-      o->load.gso = false;
+    } else if (a == "--gso") {
+      o->load.gso = true;
     } else if (a == "--cpu") {
       if (!integer(&n, 0, 4095)) return Usage("--cpu needs a CPU number");
       o->cpu = static_cast<int>(n);
