@@ -76,6 +76,7 @@ absl::StatusOr<StartupResult> MeasureStartup(const sockaddr_storage& target, soc
     return absl::UnavailableError(absl::StrCat("fork: ", std::strerror(errno)));
   }
   if (pid == 0) {
+    dup2(2, 1);  // the server's output goes to stderr: stdout carries the report
     execvp(argv[0], argv.data());
     _exit(127);
   }
