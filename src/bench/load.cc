@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -677,6 +678,9 @@ absl::StatusOr<LoadReport> RunLoad(const QuerySet& queries, const LoadOptions& o
   if (options.rate < 0 || options.rate > 1e8) {
     return absl::InvalidArgumentError("rate must be in [0, 1e8] queries per second");
   }
+  // Open loop sleeps between scheduled sends: ask for precise wake-ups
+  // (the default 50 us timer slack would turn them into bursts).
+  prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
   LoadReport r;
   r.transport = options.transport;
   r.open_loop = options.rate > 0;

@@ -38,8 +38,11 @@ absl::StatusOr<util::UniqueFd> OpenSocket(const ListenAddress& a, int type,
     return Errno("setsockopt(IPV6_V6ONLY)", a, errno);
   }
   if (type == SOCK_DGRAM && o.rcvbuf > 0) {
-    // rbldnsd tries 64 KiB and ignores a failure.
-    (void)::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &o.rcvbuf, sizeof(o.rcvbuf));
+    // Beyond net.core.rmem_max only with CAP_NET_ADMIN; a failure is ignored,
+    // as rbldnsd ignores its own.
+    if (::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &o.rcvbuf, sizeof(o.rcvbuf)) != 0) {
+      (void)::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &o.rcvbuf, sizeof(o.rcvbuf));
+    }
   }
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&a.addr), a.len) != 0) {
     return Errno("bind", a, errno);

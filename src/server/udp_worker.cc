@@ -232,9 +232,13 @@ void MmsgUdpLoop::ServeSocket(int fd, const table::ZoneSet* zones, std::int64_t 
     io_.udp_received += static_cast<std::uint64_t>(n);
     // Replies go out every kFlushEvery answers rather than once per batch: the
     // first query of a full batch then waits for at most that many others, not
-    // for the whole batch (tail latency), at a few more sendmmsg calls.
+    // for the whole batch (tail latency), at a few more sendmmsg calls. The
+    // first reply of every batch goes out alone, at once: at moderate load
+    // batches are short bursts and their first query should not wait for the
+    // rest (one more send call per batch).
     constexpr unsigned kFlushEvery = 16;
     unsigned k = 0;
+    unsigned flush_at = 1;
     auto flush = [&]() noexcept {
       unsigned off = 0;
       while (off < k) {
@@ -248,6 +252,7 @@ void MmsgUdpLoop::ServeSocket(int fd, const table::ZoneSet* zones, std::int64_t 
         off += static_cast<unsigned>(r);
       }
       k = 0;
+      flush_at = kFlushEvery;
     };
     for (unsigned i = 0; i < static_cast<unsigned>(n); ++i) {
       Slot& s = slot_[i];
@@ -276,7 +281,7 @@ void MmsgUdpLoop::ServeSocket(int fd, const table::ZoneSet* zones, std::int64_t 
       o.msg_control = nullptr;
       o.msg_controllen = 0;
       o.msg_flags = 0;
-      if (++k == kFlushEvery) flush();
+      if (++k == flush_at) flush();
     }
     flush();
     if (static_cast<unsigned>(n) < batch_) return;
