@@ -39,17 +39,17 @@ struct LoadOptions {
   // Closed loop: queries outstanding (1..60000). 64 fits the 64 KiB receive
   // buffer rbldnsd (and meshbld) ask for; more overflows it on loopback.
   std::uint32_t window = 64;
-  double rate = 0;             // > 0: open loop at this many queries per second
-  double seconds = 10;         // measured duration (ignored when count > 0)
-  std::uint64_t count = 0;     // > 0: send exactly this many measured queries
-  double warmup = 1;           // seconds sent first and not counted
-  double timeout = 1;          // seconds after which an unanswered query is lost
-  int connections = 8;         // TCP
+  double rate = 0;          // > 0: open loop at this many queries per second
+  double seconds = 10;      // measured duration (ignored when count > 0)
+  std::uint64_t count = 0;  // > 0: send exactly this many measured queries
+  double warmup = 1;        // seconds sent first and not counted
+  double timeout = 1;       // seconds after which an unanswered query is lost
+  int connections = 8;      // TCP
   // UDP: send runs of equal-size queries as one GSO segment train. Off by
   // default: on loopback it moved checksum work onto the server measured
   // (reflector 293k q/s with GSO vs 335k without, docs/PERFORMANCE.md).
   bool gso = false;
-  int batch = 64;              // UDP: queries per send call / messages per receive call
+  int batch = 64;  // UDP: queries per send call / messages per receive call
   // Called about once a second during the measured phase with the running
   // totals (report fields so far); may be empty.
   std::function<void(const struct LoadReport&, double elapsed)> progress;

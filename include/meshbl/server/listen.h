@@ -63,7 +63,7 @@ struct SocketOptions {
   // q/s a 64 KiB buffer lost 0.1-0.3% of open-loop queries (PERFORMANCE.md).
   // 0 = leave the system default.
   int rcvbuf = 4 * 1024 * 1024;
-  int backlog = 1024;       // listen() backlog (TCP)
+  int backlog = 1024;  // listen() backlog (TCP)
 };
 
 // A bound UDP socket (IPV6_V6ONLY on IPv6 sockets). A failing SO_RCVBUF is
