@@ -15,7 +15,11 @@ trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$work"' EXI
 fail=0
 ok() { echo "ok: $1"; }
 bad() { echo "FAIL: $1"; fail=1; }
-data=bl.example:ip4set:"$src/examples/bl-ip4.txt"
+# A world-readable copy: meshbld started as root reads its data as the
+# rbldns user, as rbldnsd does, and a checkout under mktemp -d is private.
+cp "$src/examples/bl-ip4.txt" "$work/bl-ip4.txt"
+chmod 644 "$work/bl-ip4.txt"
+data=bl.example:ip4set:"$work/bl-ip4.txt"
 port=$((30000 + RANDOM % 20000))
 
 "$meshbl" bench --help | grep -q -- '--reflect ADDR:PORT' && ok "--help" || bad "--help"
