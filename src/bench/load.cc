@@ -19,7 +19,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "bench/socket_util.h"
 #include "meshbl/bench/validate.h"
+#include "meshbl/util/mapped_file.h"
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
@@ -44,35 +46,7 @@ std::int64_t NowNs() {
 
 std::int64_t SecondsToNs(double s) { return static_cast<std::int64_t>(std::llround(s * 1e9)); }
 
-void SetBuffers(int fd) {
-  const int size = 8 << 20;
-  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0) {
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-  }
-  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) != 0) {
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-  }
-}
-
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  Fd& operator=(Fd&& o) noexcept {
-    Reset(o.fd_);
-    o.fd_ = -1;
-    return *this;
-  }
-  ~Fd() { Reset(); }
-  void Reset(int fd = -1) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = fd;
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using util::UniqueFd;
 
 // Outstanding queries by sequence number; ID = seq mod 65536.
 class Tracker {
@@ -352,9 +326,9 @@ absl::Status Errno(const std::string& what) {
 // ---- UDP ----
 
 absl::Status RunUdp(const QuerySet& qs, const LoadOptions& o, LoadReport* r) {
-  Fd fd(socket(o.target.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  UniqueFd fd(socket(o.target.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) return Errno("socket");
-  SetBuffers(fd.get());
+  SetSocketBuffers(fd.get(), 8 << 20, /*send=*/true);
   if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&o.target), o.target_len) != 0) {
     return Errno("connect");
   }
@@ -498,14 +472,14 @@ absl::Status RunUdp(const QuerySet& qs, const LoadOptions& o, LoadReport* r) {
 // ---- TCP ----
 
 struct Conn {
-  Fd fd;
+  UniqueFd fd;
   std::vector<std::uint8_t> out;
   std::size_t out_off = 0;
   std::vector<std::uint8_t> in;
 };
 
 absl::Status Connect(const LoadOptions& o, Conn* c) {
-  Fd fd(socket(o.target.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  UniqueFd fd(socket(o.target.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) return Errno("socket");
   timeval tv{5, 0};
   setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);  // bounds connect()
@@ -597,7 +571,7 @@ absl::Status RunTcp(const QuerySet& qs, const LoadOptions& o, LoadReport* r) {
         if (run.measuring(now)) ++r->send_calls;
         if (!Flush(c)) {
           ++r->send_errors;
-          c.fd.Reset();
+          c.fd = UniqueFd();
           t.DropConnection(static_cast<int>(ci), now);
         }
       }
@@ -616,7 +590,7 @@ absl::Status RunTcp(const QuerySet& qs, const LoadOptions& o, LoadReport* r) {
       const ssize_t n = recv(c.fd.get(), buf.data(), buf.size(), MSG_DONTWAIT);
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
       if (n <= 0) {  // closed by the server, or an error: its queries are lost
-        c.fd.Reset();
+        c.fd = UniqueFd();
         t.DropConnection(static_cast<int>(ci), after);
         if (run.sending() && reconnects < kMaxReconnects) {
           ++reconnects;

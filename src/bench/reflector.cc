@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "bench/socket_util.h"
 
 namespace meshbl::bench {
 
@@ -44,28 +45,22 @@ std::size_t ReflectReply(std::span<std::uint8_t> buf, std::size_t len) noexcept 
 absl::StatusOr<std::unique_ptr<Reflector>> Reflector::Bind(const sockaddr_storage& addr,
                                                            socklen_t len) {
   std::unique_ptr<Reflector> r(new Reflector());
-  r->fd_ = socket(addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (r->fd_ < 0) return absl::UnavailableError(absl::StrCat("socket: ", std::strerror(errno)));
+  r->fd_ = util::UniqueFd(socket(addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!r->fd_.valid())
+    return absl::UnavailableError(absl::StrCat("socket: ", std::strerror(errno)));
   // The receive buffer meshbld asks for (server/listen.h), so that the
   // ceiling and the server share the same I/O path.
-  const int size = 4 << 20;
-  if (setsockopt(r->fd_, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0) {
-    setsockopt(r->fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-  }
-  if (bind(r->fd_, reinterpret_cast<const sockaddr*>(&addr), len) != 0) {
+  SetSocketBuffers(r->fd_.get(), 4 << 20, /*send=*/false);
+  if (bind(r->fd_.get(), reinterpret_cast<const sockaddr*>(&addr), len) != 0) {
     return absl::UnavailableError(absl::StrCat("bind: ", std::strerror(errno)));
   }
   sockaddr_storage bound{};
   socklen_t blen = sizeof bound;
-  getsockname(r->fd_, reinterpret_cast<sockaddr*>(&bound), &blen);
+  getsockname(r->fd_.get(), reinterpret_cast<sockaddr*>(&bound), &blen);
   r->port_ =
       ntohs(bound.ss_family == AF_INET ? reinterpret_cast<const sockaddr_in*>(&bound)->sin_port
                                        : reinterpret_cast<const sockaddr_in6*>(&bound)->sin6_port);
   return r;
-}
-
-Reflector::~Reflector() {
-  if (fd_ >= 0) close(fd_);
 }
 
 void Reflector::Serve(const std::atomic<bool>& stop) {
@@ -75,7 +70,7 @@ void Reflector::Serve(const std::atomic<bool>& stop) {
   std::vector<iovec> iov(kBatch), oiov(kBatch);
   std::vector<sockaddr_storage> peers(kBatch);
   while (!stop.load(std::memory_order_relaxed)) {
-    pollfd p{fd_, POLLIN, 0};
+    pollfd p{fd_.get(), POLLIN, 0};
     if (poll(&p, 1, 100) <= 0) continue;
     for (std::size_t i = 0; i < kBatch; ++i) {
       iov[i] = {&bufs[i * kBuf], kBuf};
@@ -85,7 +80,7 @@ void Reflector::Serve(const std::atomic<bool>& stop) {
       in[i].msg_hdr.msg_iov = &iov[i];
       in[i].msg_hdr.msg_iovlen = 1;
     }
-    const int n = recvmmsg(fd_, in.data(), kBatch, MSG_DONTWAIT, nullptr);
+    const int n = recvmmsg(fd_.get(), in.data(), kBatch, MSG_DONTWAIT, nullptr);
     if (n <= 0) continue;
     unsigned nout = 0;
     for (int i = 0; i < n; ++i) {
@@ -105,7 +100,7 @@ void Reflector::Serve(const std::atomic<bool>& stop) {
     }
     received_.store(received() + static_cast<std::uint64_t>(n), std::memory_order_relaxed);
     if (nout > 0) {
-      const int sent = sendmmsg(fd_, out.data(), nout, 0);
+      const int sent = sendmmsg(fd_.get(), out.data(), nout, 0);
       if (sent > 0) {
         answered_.store(answered() + static_cast<std::uint64_t>(sent), std::memory_order_relaxed);
       }

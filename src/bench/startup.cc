@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "meshbl/util/mapped_file.h"
 
 namespace meshbl::bench {
 
@@ -60,10 +61,10 @@ absl::StatusOr<StartupResult> MeasureStartup(const sockaddr_storage& target, soc
                                              double timeout) {
   if (command.empty()) return absl::InvalidArgumentError("no server command given after --");
   if (query.size() < 12 || query.size() > 512) return absl::InvalidArgumentError("bad probe");
-  const int fd = socket(target.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  const util::UniqueFd sock(socket(target.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  const int fd = sock.get();
   if (fd < 0) return absl::UnavailableError(absl::StrCat("socket: ", std::strerror(errno)));
   if (connect(fd, reinterpret_cast<const sockaddr*>(&target), target_len) != 0) {
-    close(fd);
     return absl::UnavailableError(absl::StrCat("connect: ", std::strerror(errno)));
   }
   std::vector<char*> argv;
@@ -72,7 +73,6 @@ absl::StatusOr<StartupResult> MeasureStartup(const sockaddr_storage& target, soc
   const double t0 = Now();
   const pid_t pid = fork();
   if (pid < 0) {
-    close(fd);
     return absl::UnavailableError(absl::StrCat("fork: ", std::strerror(errno)));
   }
   if (pid == 0) {
@@ -99,7 +99,6 @@ absl::StatusOr<StartupResult> MeasureStartup(const sockaddr_storage& target, soc
     }
     int status = 0;
     if (waitpid(pid, &status, WNOHANG) == pid) {
-      close(fd);
       return absl::FailedPreconditionError(
           absl::StrCat("`", absl::StrJoin(command, " "), "' exited (",
                        WIFEXITED(status) ? absl::StrCat("status ", WEXITSTATUS(status))
@@ -107,7 +106,6 @@ absl::StatusOr<StartupResult> MeasureStartup(const sockaddr_storage& target, soc
                        ") before answering; run the server in the foreground (-n)"));
     }
   }
-  close(fd);
   if (answered) ReadMemory(pid, &r.rss_kb, &r.hwm_kb);
   Stop(pid);
   if (!answered) {

@@ -35,6 +35,27 @@ sockaddr_storage Loopback(std::uint16_t port, socklen_t* len) {
   return ss;
 }
 
+// A UDP socket bound to an ephemeral 127.0.0.1 port; the port in `*port`.
+int BindEphemeralUdp(std::uint16_t* port) {
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  socklen_t len;
+  auto a = Loopback(0, &len);
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), len), 0);
+  sockaddr_in bound{};
+  socklen_t blen = sizeof bound;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &blen);
+  *port = ntohs(bound.sin_port);
+  return fd;
+}
+
+// One A query for x.test.
+QuerySet OneQuery() {
+  QuerySet qs;
+  const std::uint8_t labels[] = {1, 'x', 4, 't', 'e', 's', 't'};
+  qs.Add(labels, 1);
+  return qs;
+}
+
 void ExpectCountsAddUp(const LoadReport& r) {
   EXPECT_EQ(r.sent, r.replies + r.lost)
       << "sent " << r.sent << " replies " << r.replies << " lost " << r.lost;
@@ -139,14 +160,7 @@ TEST_F(ReflectorRun, DataExpectationsCatchAServerThatAlwaysSaysNoError) {
 class WrongResponder {
  public:
   WrongResponder() {
-    fd_ = socket(AF_INET, SOCK_DGRAM, 0);
-    socklen_t len;
-    auto a = Loopback(0, &len);
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&a), len), 0);
-    sockaddr_in bound{};
-    socklen_t blen = sizeof bound;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&bound), &blen);
-    port_ = ntohs(bound.sin_port);
+    fd_ = BindEphemeralUdp(&port_);
     thread_ = std::thread([this] { Serve(); });
   }
   ~WrongResponder() {
@@ -192,9 +206,7 @@ class WrongResponder {
 
 TEST(WrongReplies, EveryKindOfWrongReplyIsCountedAndNoneCountsAsValid) {
   WrongResponder server;
-  QuerySet qs;
-  const std::uint8_t labels[] = {1, 'x', 7, 'b', 'l', '-', 't', 'e', 's', 't'};
-  qs.Add(labels, 1);
+  QuerySet qs = OneQuery();
   ExpectRcode(0, &qs);
   LoadOptions o;
   o.target = Loopback(server.port(), &o.target_len);
@@ -218,19 +230,11 @@ TEST(WrongReplies, EveryKindOfWrongReplyIsCountedAndNoneCountsAsValid) {
 TEST(NoServer, QueriesToAClosedPortAreLostNotHung) {
   // Bind and close a socket to get a port that (almost surely) has no
   // listener; ICMP port unreachable comes back as send errors.
-  int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  socklen_t len;
-  auto a = Loopback(0, &len);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), len), 0);
-  sockaddr_in bound{};
-  socklen_t blen = sizeof bound;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &blen);
-  close(fd);
-  QuerySet qs;
-  const std::uint8_t labels[] = {1, 'x', 4, 't', 'e', 's', 't'};
-  qs.Add(labels, 1);
+  std::uint16_t port = 0;
+  close(BindEphemeralUdp(&port));
+  QuerySet qs = OneQuery();
   LoadOptions o;
-  o.target = Loopback(ntohs(bound.sin_port), &o.target_len);
+  o.target = Loopback(port, &o.target_len);
   o.warmup = 0;
   o.rate = 1000;
   o.count = 100;
@@ -243,9 +247,7 @@ TEST(NoServer, QueriesToAClosedPortAreLostNotHung) {
 }
 
 TEST(NoServer, TcpConnectFailureIsAnError) {
-  QuerySet qs;
-  const std::uint8_t labels[] = {1, 'x', 4, 't', 'e', 's', 't'};
-  qs.Add(labels, 1);
+  QuerySet qs = OneQuery();
   LoadOptions o;
   o.transport = Transport::kTcp;
   o.target = Loopback(1, &o.target_len);  // port 1: nothing listens
@@ -254,11 +256,9 @@ TEST(NoServer, TcpConnectFailureIsAnError) {
 }
 
 TEST(Options, BadOptionsAreRejected) {
-  QuerySet qs;
-  const std::uint8_t labels[] = {1, 'x', 4, 't', 'e', 's', 't'};
   LoadOptions o;
-  EXPECT_FALSE(RunLoad(qs, o).ok()) << "no queries";
-  qs.Add(labels, 1);
+  EXPECT_FALSE(RunLoad(QuerySet(), o).ok()) << "no queries";
+  QuerySet qs = OneQuery();
   EXPECT_FALSE(RunLoad(qs, o).ok()) << "no target";
   o.target = Loopback(53, &o.target_len);
   o.window = 0;

@@ -16,6 +16,7 @@
 #include <span>
 
 #include "absl/status/statusor.h"
+#include "meshbl/util/mapped_file.h"
 
 namespace meshbl::bench {
 
@@ -29,7 +30,6 @@ class Reflector {
   // Binds a UDP socket to `addr` (port 0 picks a free one).
   static absl::StatusOr<std::unique_ptr<Reflector>> Bind(const sockaddr_storage& addr,
                                                          socklen_t len);
-  ~Reflector();
   std::uint16_t port() const noexcept { return port_; }
 
   // Answers until `stop` is set (checked at least every 100 ms).
@@ -41,7 +41,7 @@ class Reflector {
 
  private:
   Reflector() = default;
-  int fd_ = -1;
+  util::UniqueFd fd_;
   std::uint16_t port_ = 0;
   std::atomic<std::uint64_t> received_{0}, answered_{0}, dropped_{0};
 };
