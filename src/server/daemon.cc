@@ -31,6 +31,7 @@
 #include "meshbl/server/reload.h"
 #include "meshbl/server/server.h"
 #include "meshbl/server/stats_file.h"
+#include "meshbl/table/dump.h"
 #include "meshbl/table/swap.h"
 
 namespace meshbl::server {
@@ -270,14 +271,43 @@ int ControlLoop(const Running& r, const sigset_t& mask) {
   }
 }
 
+// -d: loads every zone, writes them to stdout as one BIND master-format
+// stream and exits (no socket, no daemon); rbldnsd applies -r and -w first.
+int DumpAndExit(const DaemonOptions& o, std::vector<SourceSpec> sources) {
+  LogAllToStderr();
+  if (!o.root_dir.empty() && (chdir(o.root_dir.c_str()) != 0 || chroot(o.root_dir.c_str()) != 0)) {
+    return Fatal(absl::StrCat("unable to chroot to ", o.root_dir, ": ", Errno()));
+  }
+  if (!o.work_dir.empty() && chdir(o.work_dir.c_str()) != 0) {
+    return Fatal(absl::StrCat("unable to chdir to ", o.work_dir, ": ", Errno()));
+  }
+  ZoneLoader loader(std::move(sources), o.load);
+  auto zones = loader.Load();
+  if (!zones.ok()) {
+    LogError(std::string(zones.status().message()));
+    return Fatal("zone loading errors, aborting");
+  }
+  bool written = true;
+  table::DumpOptions dump;
+  dump.now = Now();
+  const std::string producer = absl::StrCat("dumped by ", kProgramName, " (", kVersionText, ")");
+  dump.producer = producer;
+  table::DumpZones(**zones, dump, [&](std::string_view text) {
+    written = written && std::fwrite(text.data(), 1, text.size(), stdout) == text.size();
+  });
+  if (std::fflush(stdout) != 0 || !written)
+    return Fatal(absl::StrCat("writing the dump: ", Errno()));
+  return 0;
+}
+
 }  // namespace
 
 int RunDaemon(const DaemonOptions& o) {
   LogToStdio();
-  if (o.dump) return Fatal("zone dump (-d) is not supported");
-  if (o.listen.empty()) return Fatal("no address to listen on (-b option) specified");
   auto sources = ParseSourceSpecs(o.zone_specs);
   if (!sources.ok()) return Fatal(std::string(sources.status().message()));
+  if (o.dump) return DumpAndExit(o, *std::move(sources));
+  if (o.listen.empty()) return Fatal("no address to listen on (-b option) specified");
   const FamilyHint hint = o.family == 4   ? FamilyHint::kV4
                           : o.family == 6 ? FamilyHint::kV6
                                           : FamilyHint::kAny;

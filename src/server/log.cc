@@ -14,7 +14,8 @@ namespace meshbl::server {
 namespace {
 
 std::mutex g_mu;
-bool g_syslog = false;  // guarded by g_mu
+bool g_syslog = false;       // guarded by g_mu
+bool g_info_stderr = false;  // guarded by g_mu
 
 }  // namespace
 
@@ -22,6 +23,13 @@ void LogToStdio() {
   std::lock_guard<std::mutex> lock(g_mu);
   if (g_syslog) closelog();
   g_syslog = false;
+  g_info_stderr = false;
+}
+
+void LogAllToStderr() {
+  LogToStdio();
+  std::lock_guard<std::mutex> lock(g_mu);
+  g_info_stderr = true;
 }
 
 void LogToSyslog(int facility) {
@@ -39,7 +47,7 @@ void Log(LogSeverity severity, std::string_view message) {
     syslog(prio, "%.*s", static_cast<int>(message.size()), message.data());
     return;
   }
-  std::FILE* f = severity == LogSeverity::kInfo ? stdout : stderr;
+  std::FILE* f = severity == LogSeverity::kInfo && !g_info_stderr ? stdout : stderr;
   std::fprintf(f, "%s: %.*s\n", kProgramName, static_cast<int>(message.size()), message.data());
   std::fflush(f);
 }

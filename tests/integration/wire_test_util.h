@@ -206,8 +206,10 @@ class Child {
   Child& operator=(const Child&) = delete;
   ~Child() { Stop(SIGKILL); }
 
+  // Starts `program args...`; stdout and stderr go to `log`, or stderr to
+  // `err_log` when one is given.
   bool Start(const std::string& program, const std::vector<std::string>& args,
-             const std::string& log) {
+             const std::string& log, const std::string& err_log = "") {
     log_ = log;
     std::vector<std::string> copy = args;
     std::vector<char*> argv;
@@ -222,6 +224,10 @@ class Child {
       if (fd >= 0) {
         dup2(fd, 1);
         dup2(fd, 2);
+      }
+      if (!err_log.empty()) {
+        const int err = open(err_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (err >= 0) dup2(err, 2);
       }
       execv(prog.c_str(), argv.data());
       _exit(127);

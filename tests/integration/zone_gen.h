@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <fstream>
@@ -992,6 +993,61 @@ class Generator {
   std::set<std::string> possible_names_;
   std::vector<std::string> ip4_zones_, ip6_zones_;
 };
+
+// The labels of lowercase `n` relative to `zone` when `n` is strictly below
+// it; false otherwise.
+inline bool LabelsUnder(const std::string& n, const std::string& zone,
+                        std::vector<std::string>* out) {
+  if (n.size() <= zone.size() + 1 || n.compare(n.size() - zone.size(), zone.size(), zone) != 0 ||
+      n[n.size() - zone.size() - 1] != '.') {
+    return false;
+  }
+  const std::string rel = n.substr(0, n.size() - zone.size() - 1);
+  out->clear();
+  for (std::size_t at = 0;;) {
+    const std::size_t dot = rel.find('.', at);
+    out->push_back(rel.substr(at, dot == std::string::npos ? std::string::npos : dot - at));
+    if (dot == std::string::npos) break;
+    at = dot + 1;
+  }
+  return true;
+}
+
+// True when `name` (any case, no trailing dot) is a proper parent of a name
+// the generated data can answer: an empty non-terminal.
+inline bool IsEmptyNonTerminal(const Generator& gen, const std::string& name) {
+  const std::string n = Lower(name);
+  for (const std::string& p : gen.possible_names()) {
+    if (p.size() > n.size() + 1 && p.compare(p.size() - n.size(), n.size(), n) == 0 &&
+        p[p.size() - n.size() - 1] == '.') {
+      return true;
+    }
+  }
+  auto labels_under = [&](const std::string& zone, std::vector<std::string>* out) {
+    return LabelsUnder(n, zone, out);
+  };
+  // IP zones (docs/ARCHITECTURE.md, "Empty non-terminals"): 1-3 decimal
+  // labels (an IPv4 prefix) or 1-31 nibble labels (an IPv6 prefix; IPv4
+  // zones answer 32-nibble 6to4 / v4-mapped names too) have possible names
+  // below them.
+  auto decimal = [](const std::string& l) {
+    return !l.empty() && l.size() <= 3 && l.find_first_not_of("0123456789") == std::string::npos;
+  };
+  auto nibble = [](const std::string& l) {
+    return l.size() == 1 && std::isxdigit(static_cast<unsigned char>(l[0]));
+  };
+  std::vector<std::string> labels;
+  for (const std::string& z : gen.ip4_zones()) {
+    if (!labels_under(z, &labels)) continue;
+    if (labels.size() <= 3 && std::all_of(labels.begin(), labels.end(), decimal)) return true;
+    if (labels.size() <= 31 && std::all_of(labels.begin(), labels.end(), nibble)) return true;
+  }
+  for (const std::string& z : gen.ip6_zones()) {
+    if (!labels_under(z, &labels)) continue;
+    if (labels.size() <= 31 && std::all_of(labels.begin(), labels.end(), nibble)) return true;
+  }
+  return false;
+}
 
 }  // namespace meshbl::integration
 

@@ -3,7 +3,7 @@
 # (127.0.0.2 and TEST listed, 127.0.0.1 and INVALID not), compile -> inspect
 # -> lookup on the snapshot gives the same answers as lookup on the text,
 # check reports a broken line as file:line and exits 1, inspect rejects a
-# corrupted snapshot.
+# corrupted snapshot, dump writes the same master file from both.
 # Usage: meshbl_tool_test.sh MESHBL_BINARY SOURCE_DIR
 set -u
 meshbl=$1
@@ -43,4 +43,15 @@ printf 'X' | dd of="$work/corrupt.mbs" bs=1 seek=200 conv=notrunc 2>/dev/null
 expect "corrupt snapshot rejected" 'invalid snapshot' "$meshbl" inspect "$work/corrupt.mbs"
 if "$meshbl" inspect "$work/corrupt.mbs" >/dev/null 2>&1; then echo "FAIL: inspect exit 0"; fail=1; fi
 expect "--help documents lookup" 'lookup \[options\]' "$meshbl" --help
+# dump: the snapshot and the text it came from give the same master file
+# (after the two header comments); the example's 127.0.0.2 is in it.
+"$meshbl" dump "$work/bl.mbs" > "$work/snap.zone" 2>/dev/null || { echo "FAIL: dump snapshot"; fail=1; }
+"$meshbl" dump "${specs[@]}" > "$work/text.zone" 2>/dev/null || { echo "FAIL: dump text"; fail=1; }
+if ! diff <(tail -n +3 "$work/snap.zone") <(tail -n +3 "$work/text.zone") >/dev/null; then
+  echo "FAIL: dump of the snapshot differs from the dump of its text"; fail=1
+else
+  echo "ok: dump of snapshot equals dump of text"
+fi
+expect "dump lists 127.0.0.2" $'^2\\.0\\.0\\.127\tA\t127\\.0\\.0\\.2' cat "$work/snap.zone"
+expect "dump starts the zone" $'^\\$ORIGIN\tbl\\.example\\.$' cat "$work/snap.zone"
 exit $fail

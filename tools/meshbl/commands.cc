@@ -15,6 +15,7 @@
 #include "meshbl/dns/name.h"
 #include "meshbl/server/options.h"
 #include "meshbl/table/builder.h"
+#include "meshbl/table/dump.h"
 #include "meshbl/table/query.h"
 #include "meshbl/table/snapshot.h"
 #include "meshbl/table/zone_set.h"
@@ -42,6 +43,11 @@ Commands:
   lookup [options] FILE.mbs|ZONESPEC... NAME [TYPE]
         Print the answer meshbld would give for NAME (TYPE: A, TXT, NS, SOA,
         MX, AAAA, ANY or a number; default A), as zone files would print it.
+  dump [options] FILE.mbs|ZONESPEC...
+        Write every zone as one BIND master-format stream on stdout, as
+        `meshbld -d` (and rbldnsd -d) do: blocks as `*.` wildcards, exclusions
+        as `CNAME excluded`, wildcards repeated where inner entries would stop
+        them (docs/meshbld.8.md, -d).
   bench [options] TARGET
         Load-test a DNS server: UDP or TCP, closed or open loop, every reply
         validated; throughput, latency percentiles, losses (--help for more).
@@ -269,8 +275,9 @@ void PrintUsage(bool full) {
   if (full) {
     std::fputs(kUsage, stdout);
   } else {
-    std::fputs("usage: meshbl compile|check|inspect|lookup ... (meshbl --help for details)\n",
-               stderr);
+    std::fputs(
+        "usage: meshbl compile|check|inspect|lookup|dump|bench ... (meshbl --help for details)\n",
+        stderr);
   }
 }
 
@@ -444,6 +451,32 @@ int Lookup(const std::vector<std::string>& args) {
   std::string zone_owner =
       answer->zone != nullptr ? dns::NameToText(answer->zone->name) + "." : std::string(".");
   print("AUTHORITY", answer->authority, answer->authority_count, zone_owner);
+  return 0;
+}
+
+int Dump(const std::vector<std::string>& args) {
+  Options o;
+  if (!ParseOptions(args, &o)) return 2;
+  if (o.rest.empty()) {
+    std::fprintf(stderr, "usage: meshbl dump FILE.mbs|ZONESPEC...\n");
+    return 2;
+  }
+  auto zs = LoadZoneSet(o.rest, o.load);
+  if (!zs.ok()) {
+    std::fprintf(stderr, "meshbl: %s\n", std::string(zs.status().message()).c_str());
+    return 1;
+  }
+  table::DumpOptions dump;
+  dump.now = static_cast<std::int64_t>(std::time(nullptr));
+  dump.producer = "dumped by meshbl dump";
+  bool written = true;
+  table::DumpZones(**zs, dump, [&](std::string_view text) {
+    written = written && std::fwrite(text.data(), 1, text.size(), stdout) == text.size();
+  });
+  if (std::fflush(stdout) != 0 || !written) {
+    std::fprintf(stderr, "meshbl: writing the dump failed\n");
+    return 1;
+  }
   return 0;
 }
 

@@ -12,6 +12,7 @@ int Compile(const std::vector<std::string>& args);
 int Check(const std::vector<std::string>& args);
 int Inspect(const std::vector<std::string>& args);
 int Lookup(const std::vector<std::string>& args);
+int Dump(const std::vector<std::string>& args);
 int Bench(const std::vector<std::string>& args);  // bench.cc
 void PrintUsage(bool full);
 

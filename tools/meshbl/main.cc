@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
     if (cmd == "check") return meshbl::tools::Check(args);
     if (cmd == "inspect") return meshbl::tools::Inspect(args);
     if (cmd == "lookup") return meshbl::tools::Lookup(args);
+    if (cmd == "dump") return meshbl::tools::Dump(args);
     if (cmd == "bench") return meshbl::tools::Bench(args);
     if (cmd == "-h" || cmd == "--help" || cmd == "help") {
       meshbl::tools::PrintUsage(true);

@@ -16,6 +16,9 @@ enum class LogSeverity { kInfo, kWarning, kError };
 // Info lines go to stdout, warnings and errors to stderr, each prefixed with
 // "meshbld: " and flushed. The initial sink.
 void LogToStdio();
+
+// Like LogToStdio, but info lines go to stderr too (-d: stdout is the dump).
+void LogAllToStderr();
 // Every line goes to syslog with `facility` (a LOG_* value), ident
 // "meshbld", with the process id.
 void LogToSyslog(int facility);

@@ -87,6 +87,20 @@ class DatasetView {
   // Decodes a value word into value ids; false when nothing is listed.
   bool DecodeWord(std::uint32_t word, ValueList* out) const noexcept;
 
+  // Control-plane enumeration (`meshbl dump`, `meshbld -d`): the raw slots of
+  // the dataset's tables; a slot whose `val` is kEmptySlot is free.
+  // ip4set level l (0..3) holds /32, /24, /16, /8 blocks; ip4tset uses level 0.
+  TableRef<format::Slot32> ip4_level(int l) const noexcept { return t32_[l]; }
+  // ip4trie and acl4 prefixes; ip6tset /64 networks.
+  TableRef<format::Slot64> table64() const noexcept { return t64_; }
+  // ip6trie and acl6 prefixes; ip6tset excluded /128 addresses.
+  TableRef<format::Slot128> table128() const noexcept { return t128_; }
+  // dnset plain names and wildcard bases; generic names.
+  TableRef<format::SlotName> names() const noexcept { return names_; }
+  TableRef<format::SlotName> wildcards() const noexcept { return wild_; }
+  // generic: every record; a name slot's `val` is its first, `aux` the count.
+  std::span<const format::RecordRec> records() const noexcept { return records_; }
+
  private:
   std::uint32_t Ip4SetWord(std::uint32_t addr) const noexcept;
 
