@@ -243,7 +243,9 @@ int ControlLoop(const Running& r, const sigset_t& mask) {
       case SIGUSR2: {
         const ResponderStats s = r.server->TotalStats();
         const Counters total = CountersFrom(s);
-        LogInfo(r.stats->LogLine(now, total));
+        for (const std::string& line : r.stats->LogLines(now, total, ZoneCountersOf(r, s))) {
+          LogInfo(line);
+        }
         WriteStats(r, now);
         if (si.ssi_signo == SIGUSR2) {
           r.stats->Reset(now, total, ZoneCountersOf(r, s));
@@ -255,9 +257,12 @@ int ControlLoop(const Running& r, const sigset_t& mask) {
       case SIGINT: {
         LogInfo("terminating");
         r.server->Stop();
-        const Counters total = CountersFrom(r.server->TotalStats());
+        const ResponderStats s = r.server->TotalStats();
         WriteStats(r, now);
-        LogInfo(r.stats->LogLine(now, total));
+        for (const std::string& line :
+             r.stats->LogLines(now, CountersFrom(s), ZoneCountersOf(r, s))) {
+          LogInfo(line);
+        }
         (void)r.stats->WriteTimestamp(now);
         r.reloader->Stop();
         if (r.query_log != nullptr) r.query_log->Stop();

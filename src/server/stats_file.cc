@@ -82,10 +82,21 @@ absl::Status StatsTracker::WriteCounters(std::int64_t now, const Counters& total
   return Append(line + "\n");
 }
 
-std::string StatsTracker::LogLine(std::int64_t now, const Counters& total) const {
-  const Counters c = Subtract(total, base_);
-  return absl::StrCat("stats for ", now - since_, "secs: tot=", c.tot, " ok=", c.ok, " nxd=", c.nxd,
-                      " err=", c.err, " in=", c.in, " out=", c.out);
+std::vector<std::string> StatsTracker::LogLines(std::int64_t now, const Counters& total,
+                                                const std::vector<ZoneCounters>& zones) const {
+  auto counts = [](const Counters& c) {
+    return absl::StrCat("tot=", c.tot, " ok=", c.ok, " nxd=", c.nxd, " err=", c.err, " in=", c.in,
+                        " out=", c.out);
+  };
+  std::vector<std::string> lines;
+  for (std::size_t i = 0; i < zones.size(); ++i) {
+    const Counters base = i < zone_base_.size() ? zone_base_[i] : Counters{};
+    lines.push_back(absl::StrCat("stats for ", now - since_, "secs zone ", zones[i].name, ": ",
+                                 counts(Subtract(zones[i].c, base))));
+  }
+  lines.push_back(
+      absl::StrCat("stats for ", now - since_, "sec: ", counts(Subtract(total, base_))));
+  return lines;
 }
 
 void StatsTracker::Reset(std::int64_t now, const Counters& total,

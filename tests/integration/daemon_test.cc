@@ -595,10 +595,13 @@ TEST(Meshbld, Usr1LogsAndUsr2ResetsCounters) {
   for (int i = 0; i < 2; ++i) ASSERT_TRUE(c.Query("4.3.2.1.bl.test", LDNS_RR_TYPE_A).got);
   std::this_thread::sleep_for(300ms);
   d.Signal(SIGUSR1);
-  ASSERT_TRUE(d.WaitLog("stats for ", 5s)) << d.Out();
-  EXPECT_NE(d.Out().find("tot=2 ok=2 nxd=0 err=0"), std::string::npos) << d.Out();
+  // rbldnsd's lines: one per zone, then the total.
+  ASSERT_TRUE(d.WaitLog("sec: tot=", 5s)) << d.Out();
+  EXPECT_NE(d.Out().find("secs zone bl.test: tot=2 ok=2 nxd=0 err=0"), std::string::npos)
+      << d.Out();
+  EXPECT_NE(d.Out().find("sec: tot=2 ok=2 nxd=0 err=0"), std::string::npos) << d.Out();
   d.Signal(SIGUSR2);
-  ASSERT_TRUE(d.WaitLog("stats for ", 5s, 2)) << d.Out();
+  ASSERT_TRUE(d.WaitLog("sec: tot=", 5s, 2)) << d.Out();
   ASSERT_TRUE(c.Query("55.3.2.1.bl.test", LDNS_RR_TYPE_A).got);
   std::this_thread::sleep_for(300ms);
   d.Signal(SIGTERM);

@@ -58,8 +58,8 @@ TEST_F(StatsFileTest, AbsoluteLinesCountSinceTheLastReset) {
   ASSERT_TRUE(t.WriteTimestamp(100).ok());
   ASSERT_TRUE(t.WriteCounters(160, CountersFrom(Stats(4, 3, 1, 100, 200))).ok());
   ASSERT_TRUE(t.WriteCounters(220, CountersFrom(Stats(6, 4, 1, 150, 300))).ok());
-  EXPECT_EQ(t.LogLine(220, CountersFrom(Stats(6, 4, 1, 150, 300))),
-            "stats for 120secs: tot=6 ok=4 nxd=1 err=1 in=150 out=300");
+  EXPECT_EQ(t.LogLines(220, CountersFrom(Stats(6, 4, 1, 150, 300))),
+            std::vector<std::string>{"stats for 120sec: tot=6 ok=4 nxd=1 err=1 in=150 out=300"});
   t.Reset(230, CountersFrom(Stats(6, 4, 1, 150, 300)));
   ASSERT_TRUE(t.WriteTimestamp(230).ok());
   ASSERT_TRUE(t.WriteCounters(290, CountersFrom(Stats(7, 5, 1, 170, 330))).ok());
@@ -98,6 +98,13 @@ TEST_F(StatsFileTest, PerZoneFieldsComeBeforeTheTotal) {
   EXPECT_EQ(ReadAll(path),
             "160 bl.test:3:2:1:30:60 dbl.test:2:2:0:20:40 *:5:3:1:50:100\n"
             "180 bl.test:3:3:0:30:60 dbl.test:1:1:0:10:20 *:4:3:1:40:80\n");
+  // The USR1/TERM log lines, as rbldnsd's: a line per zone, then the total,
+  // all since the reset.
+  EXPECT_EQ(abs_t.LogLines(180, CountersFrom(Stats(9, 6, 2, 90, 180)), zones(6, 3)),
+            (std::vector<std::string>{
+                "stats for 10secs zone bl.test: tot=3 ok=3 nxd=0 err=0 in=30 out=60",
+                "stats for 10secs zone dbl.test: tot=1 ok=1 nxd=0 err=0 in=10 out=20",
+                "stats for 10sec: tot=4 ok=3 nxd=1 err=0 in=40 out=80"}));
 }
 
 }  // namespace

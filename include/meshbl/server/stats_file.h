@@ -50,9 +50,12 @@ class StatsTracker {
   // `zones[i]` must keep its meaning (the same zone) from line to line.
   absl::Status WriteCounters(std::int64_t now, const Counters& total,
                              const std::vector<ZoneCounters>& zones = {});
-  // "stats for Nsecs: tot=.. ok=.. nxd=.. err=.. in=.. out=.." since the
+  // The counter log lines of USR1, USR2 and TERM, as rbldnsd logs them: one
+  // per zone, "stats for Nsecs zone Z: tot=.. ok=.. nxd=.. err=.. in=..
+  // out=..", then the total, "stats for Nsec: tot=...", counted since the
   // last reset.
-  std::string LogLine(std::int64_t now, const Counters& total) const;
+  std::vector<std::string> LogLines(std::int64_t now, const Counters& total,
+                                    const std::vector<ZoneCounters>& zones = {}) const;
   // Makes `total` (and `zones`) the new zero point (SIGUSR2).
   void Reset(std::int64_t now, const Counters& total, const std::vector<ZoneCounters>& zones = {});
 
