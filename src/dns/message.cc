@@ -103,6 +103,7 @@ bool ReplyWriter::Start(const ParsedQuery& q, std::span<const std::uint8_t> pack
   if (!started_) return false;
   // The labels of the question name from `first_target` on are compression
   // targets.
+  qname_end_ = kHeaderSize + q.qname_len;
   std::size_t off = 0;
   while (off < q.qname_len && name_count_ < kMaxNames) {
     if (off >= first_target) names_[name_count_++] = static_cast<std::uint16_t>(kHeaderSize + off);
@@ -145,8 +146,10 @@ bool ReplyWriter::NameMatches(std::size_t at, std::span<const std::uint8_t> labe
     if (b == 0) return i == labels.size();
     if (b > kMaxLabel || i >= labels.size() || labels[i] != b) return false;
     if (b >= labels.size() - i || b >= w_.pos() - at) return false;
+    const bool fold = at < qname_end_;
     for (std::size_t k = 1; k <= b; ++k) {
-      if (ToLowerAscii(w_.At(at + k)) != ToLowerAscii(labels[i + k])) return false;
+      const std::uint8_t x = w_.At(at + k), y = labels[i + k];
+      if (fold ? ToLowerAscii(x) != ToLowerAscii(y) : x != y) return false;
     }
     at += 1 + std::size_t{b};
     i += 1 + std::size_t{b};
@@ -192,15 +195,8 @@ void ReplyWriter::WriteRdata(std::uint16_t type, std::span<const std::uint8_t> r
         return;
       }
       break;
-    case kTypeMx: {
-      auto pref = r.Bytes(2);
-      if (r.ok() && ReadRdataName(r, rdata, &n1) && r.remaining() == 0) {
-        w_.Bytes(pref);
-        WriteName(n1);
-        return;
-      }
-      break;
-    }
+    // MX (generic data) is written as stored, uncompressed, as rbldnsd
+    // writes it: the exchange keeps the letter case of the data.
     default:
       break;
   }

@@ -120,8 +120,12 @@ void ZoneSet::ComputeGlue(ZoneSet* zs) {
     const f::DatasetRec& r = z.ns->view.rec();
     bool any = false;
     for (std::uint32_t ref : snap.Pool(r.ns_first, r.ns_count)) {
+      // NS names keep the letter case of the data; queries are lowercased.
+      const auto owner = snap.Bytes(ref);
+      std::vector<std::uint8_t> lower(owner.begin(), owner.end());
+      for (std::uint8_t& b : lower) b = dns::ToLowerAscii(b);
       Query q;
-      q.qname = snap.Bytes(ref);
+      q.qname = lower;
       q.qtype = kTypeA;
       Resolve(*zs, lazy, q, answer.get());
       for (int i = 0; i < answer->answer_count; ++i) {
@@ -134,7 +138,7 @@ void ZoneSet::ComputeGlue(ZoneSet* zs) {
         }
         if (z.glue.size() >= static_cast<std::size_t>(Answer::kMaxAdditional)) break;
         GlueRr g;
-        g.owner = q.qname;
+        g.owner = owner;
         std::memcpy(g.a, rd.data(), 4);
         z.glue.push_back(g);
         z.glue_ttl = any ? std::min(z.glue_ttl, rr.ttl) : rr.ttl;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "meshbl/dns/name.h"
 #include "meshbl/table/builder.h"
@@ -559,7 +560,7 @@ class DatasetLoader {
       if (has_soa_) return absl::OkStatus();  // first wins
       table::SoaData soa;
       if (!ParseTtl(&w, RootTtl(), opt.min_ttl, opt.max_ttl, &soa.ttl) ||
-          !ParseDomainWord(&w, true, &soa.origin) || !ParseDomainWord(&w, true, &soa.person) ||
+          !ParseDomainWord(&w, false, &soa.origin) || !ParseDomainWord(&w, false, &soa.person) ||
           !ParseUint32(&w, &soa.serial) || !ParseTime(&w, &soa.refresh) ||
           !ParseTime(&w, &soa.retry) || !ParseTime(&w, &soa.expire) ||
           !ParseTime(&w, &soa.minimum) || !w.empty()) {
@@ -583,13 +584,15 @@ class DatasetLoader {
           SkipBlanks(&w);
           continue;
         }
+        // Letter case is kept, as rbldnsd sends it (names compare without it).
         std::string name;
-        if (!ParseDomainWord(&w, true, &name)) {
+        if (!ParseDomainWord(&w, false, &name)) {
           ok = false;
           break;
         }
         if (ns.names.size() < kMaxNs &&
-            std::find(ns.names.begin(), ns.names.end(), name) == ns.names.end()) {
+            std::none_of(ns.names.begin(), ns.names.end(),
+                         [&](const std::string& n) { return absl::EqualsIgnoreCase(n, name); })) {
           ns.names.push_back(std::move(name));
         }
       } while (!w.empty());

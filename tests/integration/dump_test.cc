@@ -520,6 +520,8 @@ std::multiset<std::string> Records(const Decoded& d) {
         text += "|" + rd.substr(i + 1, r.rdata[i]);
       }
       rd = MaskAddresses(text);
+    } else if (r.type == kMx) {  // NSD shares one letter case per name
+      rd = Lower(rd);
     }
     out.insert(absl::StrFormat("%u %u %s", r.type, r.ttl, rd));
   }

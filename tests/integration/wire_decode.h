@@ -112,7 +112,7 @@ struct Rec {
   std::string owner;  // presentation, case as on the wire
   std::uint16_t type = 0, rclass = 0;
   std::uint32_t ttl = 0;
-  Bytes rdata;  // uncompressed, names lowercased
+  Bytes rdata;  // uncompressed, names with the letter case sent
   friend auto operator<=>(const Rec&, const Rec&) = default;
 };
 
@@ -144,7 +144,6 @@ inline void ReadSection(const ldns_rr_list* list, std::vector<Rec>* out) {
     rec.type = static_cast<std::uint16_t>(ldns_rr_get_type(rr));
     rec.rclass = static_cast<std::uint16_t>(ldns_rr_get_class(rr));
     rec.ttl = ldns_rr_ttl(rr);
-    ldns_rr2canonical(rr);  // lowercases names inside rdata (and the owner, read above)
     ldns_buffer* buf = ldns_buffer_new(512);
     ldns_rr_rdata2buffer_wire(buf, rr);
     rec.rdata.assign(ldns_buffer_begin(buf), ldns_buffer_begin(buf) + ldns_buffer_position(buf));

@@ -9,8 +9,8 @@
 //    AD, CD and RCODE), the same QDCOUNT and question bytes (letter case as
 //    sent, equal to the query's);
 //  - ANSWER, AUTHORITY and ADDITIONAL (glue) equal as multisets of (owner as
-//    sent, type, class, TTL, rdata), names inside rdata compared without
-//    regard to case;
+//    sent, type, class, TTL, rdata), names inside rdata byte for byte (the
+//    letter case of $SOA/$NS names is kept, as rbldnsd keeps it);
 //  - RD set or clear, mixed-case names, AD/CD/Z set in the query, QTYPEs A,
 //    TXT, ANY, NS, SOA, MX, AAAA, PTR, CNAME, 0, OPT, 250-255 and >255, QCLASS
 //    IN / ANY / CH (version.bind, version.server, other names and types) /

@@ -251,7 +251,9 @@ class Generator {
 
   static std::string Soa(const std::string& zone, const std::string& ttl, const std::string& serial,
                          const std::string& minimum) {
-    return absl::StrFormat("$SOA %s ns1.%s. hostmaster.%s. %s 2h 30m 1w %s\n", ttl, zone, zone,
+    // Mixed letter case: both servers keep it (compressed parts take the
+    // question's).
+    return absl::StrFormat("$SOA %s ns1.%s. HostMaster.%s. %s 2h 30m 1w %s\n", ttl, zone, zone,
                            serial, minimum);
   }
 
@@ -370,7 +372,7 @@ class Generator {
     const std::string z = "ip4set.test";
     std::vector<Range4>& r = ip4set_ranges_;
     std::string a = "# ip4set, first file\n$TTL 1200\n" + Soa(z, "0", "2024010101", "300") +
-                    "$NS 0 ns1.ip4set.test. ns2.example.net. -ns3.example.net.\n"
+                    "$NS 0 NS1.IP4set.test. Ns2.Example.net. -ns3.example.net.\n"
                     "$1 one\n$2 two-$\n$9 nine\n:7:Default $ ($1)\n";
     static const std::vector<std::string> kDefaults = {
         ":8:Default two $2", ":9", ":10.0.0.5:", ":6:  Default with blanks $$ $", ":bogus"};
@@ -752,7 +754,7 @@ class Generator {
     const std::string z = "generic.test";
     std::vector<std::string>& names = generic_names_;
     std::string a = Soa(z, "0", "2024040404", "20m") +
-                    "$NS 0 ns1.generic.test. ns2.example.net.\n$TTL 1h\n"
+                    "$NS 0 nS1.Generic.TEST. ns2.example.net.\n$TTL 1h\n"
                     "@ A 127.0.0.2\n@ TXT \"apex text\"\n@ MX 10 mx.generic.test.\n"
                     "ns1 A 10.51.0.1\n"
                     "www 300 A 10.0.0.1\nwww IN A 10.0.0.2\nwww TXT \"hello world\"\n"

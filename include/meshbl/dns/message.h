@@ -83,7 +83,8 @@ enum class Section : std::uint8_t { kAnswer = 0, kAuthority = 1, kAdditional = 2
 // Owners are either a compression pointer target (an offset into the reply,
 // e.g. QuestionNameOffset(n) for the question name or one of its suffixes)
 // or a label sequence, compressed against names already written. Names in
-// NS, SOA and MX rdata are compressed too. An RR that does not fit within
+// NS and SOA rdata are compressed too; MX rdata is written as stored (as
+// rbldnsd does). An RR that does not fit within
 // the limit (or a 256th answer / 255th additional RR) is not written at all
 // and AddRr returns false; mark()/Rewind() undo whole RRsets.
 class ReplyWriter {
@@ -145,6 +146,9 @@ class ReplyWriter {
                  std::uint32_t ttl, std::span<const std::uint8_t> rdata) noexcept;
   void WriteName(std::span<const std::uint8_t> labels) noexcept;
   void WriteRdata(std::uint16_t type, std::span<const std::uint8_t> rdata) noexcept;
+  // Whether the name at reply offset `at` equals `labels`: labels of the
+  // question without regard to letter case, labels written since byte for
+  // byte (so a $NS/$SOA name keeps its case, as in rbldnsd).
   bool NameMatches(std::size_t at, std::span<const std::uint8_t> labels) const noexcept;
 
   WireWriter w_;
@@ -156,6 +160,7 @@ class ReplyWriter {
   int section_ = 0;                 // sections are written in order
   std::uint16_t names_[kMaxNames];  // reply offsets where an uncompressed label starts
   int name_count_ = 0;
+  std::size_t qname_end_ = 0;  // labels before this offset (the question) match in any case
 };
 
 }  // namespace meshbl::dns
