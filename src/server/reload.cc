@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -88,22 +89,25 @@ absl::StatusOr<std::vector<SourceSpec>> ParseSourceSpecs(const std::vector<std::
 ZoneLoader::ZoneLoader(std::vector<SourceSpec> sources, zone::LoadOptions options)
     : sources_(std::move(sources)), options_(options) {}
 
+ZoneLoader::Stamp ZoneLoader::StatFile(const std::string& path) {
+  Stamp st;
+  st.path = path;
+  struct stat sb {};
+  if (stat(path.c_str(), &sb) == 0) {
+    st.ok = true;
+    st.mtime = static_cast<std::int64_t>(sb.st_mtim.tv_sec) * 1000000000 + sb.st_mtim.tv_nsec;
+    st.size = static_cast<std::int64_t>(sb.st_size);
+    st.inode = static_cast<std::uint64_t>(sb.st_ino);
+  }
+  return st;
+}
+
 std::vector<ZoneLoader::Stamp> ZoneLoader::StatAll() const {
   std::vector<Stamp> stamps;
-  auto add = [&](const std::string& path) {
-    Stamp st;
-    st.path = path;
-    struct stat sb {};
-    if (stat(path.c_str(), &sb) == 0) {
-      st.ok = true;
-      st.mtime = static_cast<std::int64_t>(sb.st_mtim.tv_sec) * 1000000000 + sb.st_mtim.tv_nsec;
-      st.size = static_cast<std::int64_t>(sb.st_size);
-      st.inode = static_cast<std::uint64_t>(sb.st_ino);
-    }
-    stamps.push_back(std::move(st));
-  };
   for (const SourceSpec& s : sources_) {
-    for (const std::string& f : s.is_snapshot ? s.snapshot_files : s.text.files) add(f);
+    for (const std::string& f : s.is_snapshot ? s.snapshot_files : s.text.files) {
+      stamps.push_back(StatFile(f));
+    }
   }
   return stamps;
 }
@@ -119,39 +123,58 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load() {
   zone::LoadOptions options = options_;
   options.now = static_cast<std::int64_t>(std::time(nullptr));
 
-  // Text specs become one in-memory snapshot placed where the first text
-  // spec appears; every snapshot file keeps its command-line position.
-  std::vector<zone::ZoneSpec> text;
+  // Text datasets: one snapshot per dataset (zone specs with the same
+  // "type:files" share it), rebuilt only when one of its files changed
+  // since it was built; an unchanged dataset keeps its snapshot, so a
+  // reload holds two copies of the changed datasets only.
+  std::vector<zone::ZoneSpec> all_text;
   for (const SourceSpec& s : sources_) {
-    if (!s.is_snapshot) text.push_back(s.text);
+    if (!s.is_snapshot) all_text.push_back(s.text);
   }
+  MESHBL_RETURN_IF_ERROR(zone::CheckZoneSpecs(all_text));
+  absl::flat_hash_map<std::string, CachedDataset> next;
   std::vector<std::shared_ptr<const table::Snapshot>> snaps;
+  std::vector<std::size_t> snap_source;  // the source each snapshot came from
   std::vector<std::string> lines;
   std::vector<zone::Diagnostic> warnings;
-  bool text_done = false;
-  for (const SourceSpec& s : sources_) {
+  for (std::size_t i = 0; i < sources_.size(); ++i) {
+    const SourceSpec& s = sources_[i];
     if (!s.is_snapshot) {
-      if (text_done) continue;
-      text_done = true;
-      table::SnapshotBuilder builder;
-      MESHBL_RETURN_IF_ERROR(zone::LoadZones(text, options, &builder, &warnings));
-      MESHBL_ASSIGN_OR_RETURN(
-          auto snap, table::Snapshot::FromImage(builder.Build(options.now), "command-line zones"));
-      // One line per top-level dataset, with its newest file time.
-      for (std::uint32_t i = 0; i < snap->datasets().size(); ++i) {
-        const auto& d = snap->datasets()[i];
-        if (d.parent != table::format::kNone) continue;
-        std::int64_t newest = 0;
-        for (const auto& src : snap->sources()) {
-          if (src.dataset == i) newest = std::max(newest, src.mtime);
+      const std::string& key = s.text.dataset_spec;
+      if (next.contains(key)) continue;
+      std::vector<Stamp> stamps;
+      for (const std::string& f : s.text.files) stamps.push_back(StatFile(f));
+      auto cached = cache_.find(key);
+      if (cached != cache_.end() && cached->second.stamps == stamps) {
+        next.emplace(key, cached->second);
+      } else {
+        std::vector<zone::ZoneSpec> specs;
+        for (const SourceSpec& t : sources_) {
+          if (!t.is_snapshot && t.text.dataset_spec == key) specs.push_back(t.text);
         }
-        lines.push_back(absl::StrCat(std::string(snap->String(d.spec)), ": ", StampText(newest),
-                                     ": ", d.entry_count, " entries"));
+        table::SnapshotBuilder builder;
+        MESHBL_RETURN_IF_ERROR(zone::LoadDatasets(specs, options, &builder, &warnings));
+        MESHBL_ASSIGN_OR_RETURN(auto snap,
+                                table::Snapshot::FromImage(builder.Build(options.now), key));
+        // rbldnsd's per-dataset line: spec, newest file time (UTC), entries.
+        for (std::uint32_t d = 0; d < snap->datasets().size(); ++d) {
+          const auto& rec = snap->datasets()[d];
+          if (rec.parent != table::format::kNone) continue;
+          std::int64_t newest = 0;
+          for (const auto& src : snap->sources()) {
+            if (src.dataset == d) newest = std::max(newest, src.mtime);
+          }
+          lines.push_back(absl::StrCat(std::string(snap->String(rec.spec)), ": ", StampText(newest),
+                                       ": ", rec.entry_count, " entries"));
+        }
+        next.emplace(key, CachedDataset{std::move(stamps), std::move(snap)});
       }
-      snaps.push_back(std::move(snap));
+      snaps.push_back(next[key].snap);
+      snap_source.push_back(i);
       continue;
     }
     for (const std::string& path : s.snapshot_files) {
+      snap_source.push_back(i);
       MESHBL_ASSIGN_OR_RETURN(auto snap, table::Snapshot::Open(path));
       std::uint64_t entries = 0;
       for (const auto& d : snap->datasets()) entries += d.entry_count;
@@ -174,7 +197,20 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load() {
       snaps.push_back(std::move(snap));
     }
   }
-  MESHBL_ASSIGN_OR_RETURN(auto zones, table::ZoneSet::Create(std::move(snaps)));
+  // Each zone's datasets in command-line order, whichever snapshot holds them.
+  auto rank = [&](std::size_t k, std::span<const std::uint8_t> zone, std::string_view spec) {
+    if (sources_[snap_source[k]].is_snapshot) return snap_source[k];
+    for (std::size_t j = 0; j < sources_.size(); ++j) {
+      const SourceSpec& t = sources_[j];
+      if (!t.is_snapshot && t.text.dataset_spec == spec &&
+          std::equal(zone.begin(), zone.end(), t.text.zone.begin(), t.text.zone.end())) {
+        return j;
+      }
+    }
+    return snap_source[k];
+  };
+  MESHBL_ASSIGN_OR_RETURN(auto zones, table::ZoneSet::Create(std::move(snaps), rank));
+  cache_ = std::move(next);
 
   for (const std::string& l : lines) LogInfo(l);
   // Warnings grouped per dataset (by the files it reads), capped at five.

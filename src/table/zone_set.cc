@@ -149,10 +149,13 @@ void ZoneSet::ComputeGlue(ZoneSet* zs) {
 }
 
 absl::StatusOr<std::shared_ptr<const ZoneSet>> ZoneSet::Create(
-    std::vector<std::shared_ptr<const Snapshot>> snaps) {
+    std::vector<std::shared_ptr<const Snapshot>> snaps, const DatasetRank& rank) {
   std::shared_ptr<ZoneSet> zs(new ZoneSet());
   zs->snapshots_ = std::move(snaps);
-  for (const auto& snap : zs->snapshots_) {
+  // Each zone's datasets with their ranks, sorted below.
+  std::vector<std::vector<std::size_t>> ranks;
+  for (std::size_t k = 0; k < zs->snapshots_.size(); ++k) {
+    const auto& snap = zs->snapshots_[k];
     absl::flat_hash_map<std::uint32_t, const DsNode*> made;
     auto node = [&](std::uint32_t i) {
       auto it = made.find(i);
@@ -171,12 +174,31 @@ absl::StatusOr<std::shared_ptr<const ZoneSet>> ZoneSet::Create(
       });
       if (it == zs->zones_.end()) {
         zs->zones_.push_back({});
+        ranks.emplace_back();
         it = zs->zones_.end() - 1;
         it->name = name;
       }
-      for (auto id : snap->Pool(z.ds_first, z.ds_count)) it->datasets.push_back(node(id));
+      auto& zone_ranks = ranks[static_cast<std::size_t>(it - zs->zones_.begin())];
+      for (auto id : snap->Pool(z.ds_first, z.ds_count)) {
+        const DsNode* n = node(id);
+        zone_ranks.push_back(rank ? rank(k, name, snap->String(n->view.rec().spec))
+                                  : zone_ranks.size());
+        it->datasets.push_back(n);
+      }
       if (z.acl != f::kNone && it->acl == nullptr) it->acl = node(z.acl);
       it->stamp = std::max(it->stamp, z.stamp);
+    }
+  }
+  for (std::size_t i = 0; i < zs->zones_.size(); ++i) {
+    ZoneNode& z = zs->zones_[i];
+    if (rank) {
+      std::vector<std::size_t> order(z.datasets.size());
+      for (std::size_t j = 0; j < order.size(); ++j) order[j] = j;
+      std::stable_sort(order.begin(), order.end(),
+                       [&](std::size_t a, std::size_t b) { return ranks[i][a] < ranks[i][b]; });
+      std::vector<const DsNode*> sorted;
+      for (std::size_t j : order) sorted.push_back(z.datasets[j]);
+      z.datasets = std::move(sorted);
     }
   }
   for (auto& z : zs->zones_) {

@@ -60,8 +60,7 @@ absl::StatusOr<ZoneSpec> ParseZoneSpec(std::string_view arg) {
   return spec;
 }
 
-absl::Status LoadZones(std::span<const ZoneSpec> specs, const LoadOptions& options,
-                       table::SnapshotBuilder* out, std::vector<Diagnostic>* warnings) {
+absl::Status CheckZoneSpecs(std::span<const ZoneSpec> specs) {
   struct ZoneState {
     std::string name;
     bool has_acl = false;
@@ -106,6 +105,17 @@ absl::Status LoadZones(std::span<const ZoneSpec> specs, const LoadOptions& optio
           absl::StrCat("missing data for zone `", dns::NameToText(z.name), "'"));
     }
   }
+  return absl::OkStatus();
+}
+
+absl::Status LoadZones(std::span<const ZoneSpec> specs, const LoadOptions& options,
+                       table::SnapshotBuilder* out, std::vector<Diagnostic>* warnings) {
+  MESHBL_RETURN_IF_ERROR(CheckZoneSpecs(specs));
+  return LoadDatasets(specs, options, out, warnings);
+}
+
+absl::Status LoadDatasets(std::span<const ZoneSpec> specs, const LoadOptions& options,
+                          table::SnapshotBuilder* out, std::vector<Diagnostic>* warnings) {
   // The same "type:files" string anywhere = one dataset, loaded once.
   for (const ZoneSpec& spec : specs) {
     table::DatasetBuilder* ds = out->FindDataset(spec.dataset_spec);

@@ -444,6 +444,34 @@ TEST(Meshbld, SighupReloadsARewrittenFile) {
   EXPECT_EQ(d.WaitExit(), 0);
 }
 
+TEST(Meshbld, ReloadRebuildsOnlyTheChangedDatasetAndKeepsCommandLineOrder) {
+  TempDir dir;
+  WriteFile(dir / "a", "1.2.3.4 :2:from a\n");
+  WriteFile(dir / "b", "1.2.3.4 :3:from b\n");
+  // `a` is loaded first (for other.test), yet bl.test lists `b` first: its
+  // answers must keep that order.
+  Daemon d(dir, {"-c", "0", "other.test:ip4set:a", "bl.test:ip4set:b", "bl.test:ip4set:a"});
+  ASSERT_TRUE(d.WaitStarted()) << d.Out() << d.Err();
+  Client c(d.port());
+  EXPECT_EQ(c.Query("4.3.2.1.bl.test", LDNS_RR_TYPE_A).a,
+            (std::vector<std::string>{"127.0.0.3", "127.0.0.2"}));
+  EXPECT_EQ(d.Count("ip4set:a: "), 1) << d.Out();
+  EXPECT_EQ(d.Count("ip4set:b: "), 1) << d.Out();
+  WriteFile(dir / "b", "1.2.3.4 :4:new b\n");
+  d.Signal(SIGHUP);
+  ASSERT_TRUE(d.WaitLog("zones reloaded", 10s, 2)) << d.Out() << d.Err();
+  // Only `b` was read again (its line is logged twice, `a`'s once) and
+  // both still answer, in command-line order.
+  EXPECT_EQ(d.Count("ip4set:b: "), 2) << d.Out();
+  EXPECT_EQ(d.Count("ip4set:a: "), 1) << d.Out();
+  EXPECT_EQ(c.Query("4.3.2.1.bl.test", LDNS_RR_TYPE_A).a,
+            (std::vector<std::string>{"127.0.0.4", "127.0.0.2"}));
+  EXPECT_EQ(c.Query("4.3.2.1.other.test", LDNS_RR_TYPE_TXT).txt,
+            std::vector<std::string>{"from a"});
+  d.Signal(SIGTERM);
+  EXPECT_EQ(d.WaitExit(), 0);
+}
+
 TEST(Meshbld, FailedReloadKeepsServingTheOldData) {
   TempDir dir;
   WriteFile(dir / "ip4", kIp4Data);

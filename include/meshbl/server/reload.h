@@ -6,10 +6,14 @@
 // Snapshot::Open; its own zones are served and `name` is only checked: a
 // warning is logged when the snapshot has no zone of that name).
 //
-// A reload rebuilds everything on the Reloader's own thread and publishes
-// the new ZoneSet atomically; queries keep using the old one meanwhile and
-// are never blocked. A failed reload is logged ("file:line: reason") and the
-// old data keeps serving.
+// A reload runs on the Reloader's own thread: each text dataset (the zone
+// specs sharing one "type:files") is its own in-memory snapshot, rebuilt
+// only when one of its files changed (mtime, size or inode) and otherwise
+// kept as it is, so memory briefly holds two copies of the changed datasets
+// only; snapshot files are mapped again. The new ZoneSet (datasets in
+// command-line order) is published atomically; queries keep using the old
+// one meanwhile and are never blocked. A failed reload is logged
+// ("file:line: reason") and the old data keeps serving.
 //
 // Control plane only (allocates, logs, does file I/O).
 #ifndef MESHBL_SERVER_RELOAD_H_
@@ -23,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "meshbl/table/swap.h"
 #include "meshbl/table/zone_set.h"
@@ -56,8 +61,8 @@ class ZoneLoader {
   bool Changed() const;
 
   // Loads every source (recording the file states first), logs one line per
-  // dataset ("type:files: YYYYMMDD hhmmss: N entries", UTC time of the
-  // newest file), at most 5 warnings per dataset then "N more warnings
+  // dataset it (re)built ("type:files: YYYYMMDD hhmmss: N entries", UTC time
+  // of the newest file), at most 5 warnings per dataset then "N more warnings
   // suppressed", and "zones reloaded, time Xe/Yu sec". Errors carry
   // "file:line: reason" and are not logged here.
   absl::StatusOr<std::shared_ptr<const table::ZoneSet>> Load();
@@ -71,9 +76,17 @@ class ZoneLoader {
     std::uint64_t inode = 0;  // a file replaced by rename counts as changed
     bool operator==(const Stamp&) const = default;
   };
+  // A text dataset's snapshot and the state of its files when it was built.
+  struct CachedDataset {
+    std::vector<Stamp> stamps;
+    std::shared_ptr<const table::Snapshot> snap;
+  };
+  static Stamp StatFile(const std::string& path);
   std::vector<Stamp> StatAll() const;
 
   std::vector<SourceSpec> sources_;
+  // By "type:files": what the last successful Load() built or kept.
+  absl::flat_hash_map<std::string, CachedDataset> cache_;
   zone::LoadOptions options_;
   std::vector<Stamp> attempted_;
   bool loaded_once_ = false;

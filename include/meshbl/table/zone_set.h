@@ -11,8 +11,10 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -67,10 +69,18 @@ struct ZoneNode {
 
 class ZoneSet {
  public:
+  // Orders the datasets of a zone that several snapshots contribute to: the
+  // rank of dataset `spec` ("type:files") of snapshot `snapshot` (an index
+  // into `snaps`) in zone `zone` (a label sequence); lower ranks first.
+  using DatasetRank = std::function<std::size_t(
+      std::size_t snapshot, std::span<const std::uint8_t> zone, std::string_view spec)>;
+
   // Builds the serving state over `snaps` (zones of the same name merge, in
-  // order). Keeps the snapshots alive for as long as the ZoneSet lives.
+  // order, or in `rank` order when one is given: the command line's order
+  // when each dataset has a snapshot of its own). Keeps the snapshots alive
+  // for as long as the ZoneSet lives.
   static absl::StatusOr<std::shared_ptr<const ZoneSet>> Create(
-      std::vector<std::shared_ptr<const Snapshot>> snaps);
+      std::vector<std::shared_ptr<const Snapshot>> snaps, const DatasetRank& rank = nullptr);
 
   // Most specific zone first.
   std::span<const ZoneNode> zones() const noexcept { return zones_; }

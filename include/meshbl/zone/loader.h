@@ -85,6 +85,13 @@ absl::StatusOr<ZoneSpec> ParseZoneSpec(std::string_view arg);
 absl::Status LoadZones(std::span<const ZoneSpec> specs, const LoadOptions& options,
                        table::SnapshotBuilder* out, std::vector<Diagnostic>* warnings);
 
+// The command-line rules LoadZones enforces, alone: for a caller that loads
+// the specs in several parts (the daemon: one snapshot per dataset).
+absl::Status CheckZoneSpecs(std::span<const ZoneSpec> specs);
+// LoadZones without those rules.
+absl::Status LoadDatasets(std::span<const ZoneSpec> specs, const LoadOptions& options,
+                          table::SnapshotBuilder* out, std::vector<Diagnostic>* warnings);
+
 // True for a command-line source that names a compiled snapshot: ends in
 // ".mbs" and has no ':' (a zone spec always has one).
 bool IsSnapshotPath(std::string_view source);
