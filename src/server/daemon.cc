@@ -6,13 +6,17 @@
 #include <poll.h>
 #include <pwd.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <memory>
@@ -114,6 +118,41 @@ class ParentPipe {
   int fd_;
 };
 
+// systemd's notification socket (the sd_notify(3) protocol, for Type=notify
+// units such as Debian's rbldnsd.service); inactive when NOTIFY_SOCKET is
+// unset. Under it meshbld, like rbldnsd, does not fork and logs to syslog.
+class SystemdNotifier {
+ public:
+  SystemdNotifier() {
+    const char* path = std::getenv("NOTIFY_SOCKET");
+    if (path == nullptr || path[0] == '\0') return;
+    const std::size_t len = std::strlen(path);
+    if ((path[0] != '/' && path[0] != '@') || len >= sizeof addr_.sun_path) {
+      LogWarning(absl::StrCat("NOTIFY_SOCKET `", path, "' is not a socket path: ignored"));
+      return;
+    }
+    addr_.sun_family = AF_UNIX;
+    std::memcpy(addr_.sun_path, path, len);
+    if (path[0] == '@') addr_.sun_path[0] = '\0';  // abstract namespace
+    addr_len_ = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len);
+  }
+  bool active() const { return addr_len_ > 0; }
+  // Sends one datagram of newline-separated assignments; errors are ignored
+  // (systemd may not be listening).
+  void Send(std::string_view state) const {
+    if (!active()) return;
+    const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return;
+    (void)sendto(fd, state.data(), state.size(), MSG_NOSIGNAL,
+                 reinterpret_cast<const sockaddr*>(&addr_), addr_len_);
+    close(fd);
+  }
+
+ private:
+  sockaddr_un addr_{};
+  socklen_t addr_len_ = 0;
+};
+
 // Detaches from the terminal after a successful start in daemon mode.
 void Detach(int facility) {
   const int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -179,6 +218,7 @@ struct Running {
   Reloader* reloader;
   QueryLog* query_log;  // nullptr without -l
   StatsTracker* stats;
+  const SystemdNotifier* systemd;
 };
 
 // Per-zone counters named after the zones of the published state, in
@@ -255,6 +295,7 @@ int ControlLoop(const Running& r, const sigset_t& mask) {
       }
       case SIGTERM:
       case SIGINT: {
+        r.systemd->Send("STOPPING=1");
         LogInfo("terminating");
         r.server->Stop();
         const ResponderStats s = r.server->TotalStats();
@@ -329,8 +370,13 @@ int RunDaemon(const DaemonOptions& o) {
   for (int s : {SIGHUP, SIGUSR1, SIGUSR2, SIGTERM, SIGINT, SIGALRM}) sigaddset(&mask, s);
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
 
+  // Under systemd (NOTIFY_SOCKET) there is no fork and the log is syslog.
+  const SystemdNotifier systemd;
+  const bool foreground = o.foreground || systemd.active();
+  if (systemd.active() && !o.foreground) LogToSyslog(o.syslog_facility);
+
   int notify_fd = -1;
-  if (!o.foreground) {
+  if (!foreground) {
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) return Fatal(absl::StrCat("pipe: ", Errno()));
     const pid_t pid = fork();
@@ -387,7 +433,7 @@ int RunDaemon(const DaemonOptions& o) {
     return DropPrivileges(*creds);
   };
 
-  const bool detach_first = o.quick && !o.foreground;
+  const bool detach_first = o.quick && !foreground;
   if (detach_first) {
     // -q: serve (SERVFAIL) and detach first, then load; load errors are
     // not fatal and the data is retried when the files change.
@@ -433,12 +479,17 @@ int RunDaemon(const DaemonOptions& o) {
       " thread(s), ", std::string(UdpBackendName(server->udp_backend())), ")"));
   if (!detach_first) {
     parent.Notify(true);
-    if (!o.foreground) Detach(o.syslog_facility);
+    if (!foreground) Detach(o.syslog_facility);
   }
+  std::string where;
+  for (const ListenAddress& a : server->bound()) absl::StrAppend(&where, " ", a.ToString());
+  systemd.Send(absl::StrCat("READY=1\nMAINPID=", getpid(), "\nSTATUS=serving ",
+                            current != nullptr ? current->zones().size() : 0, " zone(s) on",
+                            where));
 
-  Reloader reloader(&loader, &holder);
+  Reloader reloader(&loader, &holder, [&systemd](std::string_view state) { systemd.Send(state); });
   reloader.Start();
-  Running r{&o, &holder, server.get(), &reloader, query_log.get(), &stats};
+  Running r{&o, &holder, server.get(), &reloader, query_log.get(), &stats, &systemd};
   return ControlLoop(r, mask);
 }
 

@@ -243,8 +243,8 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load() {
   return zones;
 }
 
-Reloader::Reloader(ZoneLoader* loader, table::ZoneSetHolder* holder)
-    : loader_(loader), holder_(holder) {}
+Reloader::Reloader(ZoneLoader* loader, table::ZoneSetHolder* holder, Notify notify)
+    : loader_(loader), holder_(holder), notify_(std::move(notify)) {}
 
 Reloader::~Reloader() { Stop(); }
 
@@ -300,7 +300,9 @@ void Reloader::Run() {
     bool ok = true;
     bool reloaded = false;
     if (loader_->Changed()) {
+      if (notify_) notify_("RELOADING=1");
       auto zones = loader_->Load();
+      if (notify_) notify_("READY=1");
       if (zones.ok()) {
         holder_->Publish(*std::move(zones));
         reloaded = true;

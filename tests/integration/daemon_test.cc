@@ -27,6 +27,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -154,10 +155,14 @@ RunResult RunToExit(const std::vector<std::string>& args, const fs::path& dir,
 // A meshbld started with -n in the background.
 class Daemon {
  public:
-  Daemon(const TempDir& dir, std::vector<std::string> args) : dir_(dir) {
+  // `env`: extra NAME=value entries; `foreground`: pass -n.
+  Daemon(const TempDir& dir, std::vector<std::string> args, std::vector<std::string> env = {},
+         bool foreground = true)
+      : dir_(dir) {
     out_ = dir.path() / "daemon.out";
     err_ = dir.path() / "daemon.err";
-    std::vector<std::string> full = {"-n", "-b", "127.0.0.1/0", "--threads", "2"};
+    std::vector<std::string> full = {"-b", "127.0.0.1/0", "--threads", "2"};
+    if (foreground) full.insert(full.begin(), "-n");
     for (const std::string& a : UserArgs()) full.push_back(a);
     full.insert(full.end(), args.begin(), args.end());
     pid_ = fork();
@@ -167,6 +172,7 @@ class Daemon {
       dup2(o, 1);
       dup2(e, 2);
       if (chdir(dir.path().c_str()) != 0) _exit(126);
+      for (std::string& var : env) putenv(var.data());
       std::string prog = MESHBLD_PATH;
       std::vector<char*> argv = {prog.data()};
       for (std::string& a : full) argv.push_back(a.data());
@@ -470,6 +476,51 @@ TEST(Meshbld, ReloadRebuildsOnlyTheChangedDatasetAndKeepsCommandLineOrder) {
             std::vector<std::string>{"from a"});
   d.Signal(SIGTERM);
   EXPECT_EQ(d.WaitExit(), 0);
+}
+
+// Debian's rbldnsd.service is Type=notify: under NOTIFY_SOCKET meshbld, like
+// rbldnsd, stays in the foreground (no -n needed) and tells systemd READY
+// (with its pid and addresses), RELOADING/READY around a reload, STOPPING.
+TEST(Meshbld, SystemdNotifySocketGetsReadyReloadingStopping) {
+  TempDir dir;
+  WriteFile(dir / "ip4", kIp4Data);
+  const fs::path sock = dir / "notify";
+  const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock.c_str());
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  chmod(sock.c_str(), 0666);  // meshbld sends after dropping to its -u user
+  auto next = [fd](int ms) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, ms) <= 0) return std::string("(nothing)");
+    char buf[1024];
+    const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string("(error)");
+  };
+  Daemon d(dir, {"-c", "0", "bl.test:ip4set:ip4"}, {"NOTIFY_SOCKET=" + sock.string()},
+           /*foreground=*/false);
+  const std::string ready = next(15000);
+  EXPECT_NE(ready.find("READY=1\n"), std::string::npos) << ready;
+  EXPECT_NE(ready.find("MAINPID=" + std::to_string(d.pid()) + "\n"), std::string::npos)
+      << "forked under systemd: " << ready;
+  const std::string key = "127.0.0.1/";
+  const std::size_t at = ready.find(key);
+  ASSERT_NE(at, std::string::npos) << ready;
+  Client c(static_cast<std::uint16_t>(std::atoi(ready.c_str() + at + key.size())));
+  EXPECT_EQ(c.Query("4.3.2.1.bl.test", LDNS_RR_TYPE_A).a, std::vector<std::string>{"127.0.0.2"});
+  EXPECT_FALSE(d.Exited());
+  WriteFile(dir / "ip4", "10.0.0.0/8 :3:reloaded\n");
+  d.Signal(SIGHUP);
+  EXPECT_EQ(next(10000), "RELOADING=1");
+  EXPECT_EQ(next(10000), "READY=1");
+  EXPECT_EQ(c.Query("9.9.9.10.bl.test", LDNS_RR_TYPE_TXT).txt,
+            std::vector<std::string>{"reloaded"});
+  d.Signal(SIGTERM);
+  EXPECT_EQ(next(10000), "STOPPING=1");
+  EXPECT_EQ(d.WaitExit(), 0);
+  close(fd);
 }
 
 TEST(Meshbld, FailedReloadKeepsServingTheOldData) {

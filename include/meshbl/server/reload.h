@@ -21,9 +21,11 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -96,8 +98,12 @@ class ZoneLoader {
 // Thread-safe: RequestCheck() from any thread (signal handling, timer).
 class Reloader {
  public:
+  // Told "RELOADING=1" before a reload and "READY=1" after it (systemd's
+  // sd_notify states), from the Reloader's thread.
+  using Notify = std::function<void(std::string_view state)>;
+
   // `loader` and `holder` must outlive the Reloader.
-  Reloader(ZoneLoader* loader, table::ZoneSetHolder* holder);
+  Reloader(ZoneLoader* loader, table::ZoneSetHolder* holder, Notify notify = nullptr);
   Reloader(const Reloader&) = delete;
   Reloader& operator=(const Reloader&) = delete;
   ~Reloader();  // Stop()
@@ -119,6 +125,7 @@ class Reloader {
 
   ZoneLoader* loader_;
   table::ZoneSetHolder* holder_;
+  Notify notify_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool pending_ = false;                                   // guarded by mu_
