@@ -193,7 +193,7 @@ U128 Mask(U128 addr, int len) { return len == 0 ? 0 : addr & (~U128{0} << (128 -
 // 4 for IPv6), made to mean in DNS what the longest-prefix rule means.
 class IpBlocks {
  public:
-  IpBlocks(bool v6) : v6_(v6), width_(v6 ? 128 : 32), step_(v6 ? 4 : 8) {}
+  explicit IpBlocks(bool v6) : v6_(v6), width_(v6 ? 128 : 32), step_(v6 ? 4 : 8) {}
 
   // An entry `addr`/`len` with value word `word`: split into the blocks of
   // the next boundary; where blocks coincide the longer entry wins.

@@ -82,6 +82,7 @@
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 #include "ldns/ldns.h"
+#include "ldns_ptr.h"
 #include "meshbl/dns/name.h"
 #include "meshbl/table/builder.h"
 #include "meshbl/table/query.h"
@@ -98,15 +99,6 @@ constexpr int kMaxReportedMismatches = 30;
 
 // ---------------------------------------------------------------------------
 // Replies, decoded with ldns for both sides.
-
-struct FreeDeleter {
-  void operator()(void* p) const { std::free(p); }
-};
-struct PktDeleter {
-  void operator()(ldns_pkt* p) const { ldns_pkt_free(p); }
-};
-using PktPtr = std::unique_ptr<ldns_pkt, PktDeleter>;
-using CharPtr = std::unique_ptr<char, FreeDeleter>;
 
 struct Rec {
   std::string owner;  // lowercased presentation form

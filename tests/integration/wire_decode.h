@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "ldns_ptr.h"
 #include "wire_test_util.h"
 
 // ldns last: its C headers define macros that upset C++ standard headers.
@@ -20,15 +21,6 @@
 namespace meshbl::integration {
 
 inline constexpr std::uint16_t kClassIn = 1;
-
-struct FreeDeleter {
-  void operator()(void* p) const { std::free(p); }
-};
-struct PktDeleter {
-  void operator()(ldns_pkt* p) const { ldns_pkt_free(p); }
-};
-using PktPtr = std::unique_ptr<ldns_pkt, PktDeleter>;
-using CharPtr = std::unique_ptr<char, FreeDeleter>;
 
 // One query on the wire.
 struct WireQuery {
