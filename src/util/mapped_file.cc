@@ -1,12 +1,20 @@
 #include "meshbl/util/mapped_file.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <map>
+#include <mutex>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 
@@ -38,7 +46,168 @@ absl::StatusOr<FileStamp> StatFile(const std::string& path) {
   return FileStamp{static_cast<std::int64_t>(st.st_mtime), static_cast<std::int64_t>(st.st_size)};
 }
 
-absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
+namespace {
+
+std::size_t PageRound(std::size_t n) {
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  return (n + page - 1) / page * page;
+}
+
+// The signal the kernel sends when a lease must be broken (F_SETSIG). Its
+// handler only wakes the lease thread; the thread also checks every lease
+// once a second, so a signal that is lost or blocked in every thread delays
+// the writer by at most that long.
+int LeaseSignal() { return SIGRTMIN + 6; }
+
+int g_wake_pipe[2] = {-1, -1};
+
+void OnLeaseSignal(int /*sig*/) {
+  const int saved = errno;
+  const char b = 1;
+  (void)!::write(g_wake_pipe[1], &b, 1);
+  errno = saved;
+}
+
+// Raises or lowers CAP_LEASE in this thread's effective set; true when the
+// capability is in the permitted set and the change was made.
+bool SetCapLease(bool on) {
+  __user_cap_header_struct hdr{};
+  hdr.version = _LINUX_CAPABILITY_VERSION_3;
+  hdr.pid = 0;
+  __user_cap_data_struct data[2]{};
+  if (::syscall(SYS_capget, &hdr, data) != 0) return false;
+  const std::uint32_t bit = 1u << CAP_LEASE;
+  if ((data[0].permitted & bit) == 0) return false;
+  if (on == ((data[0].effective & bit) != 0)) return false;  // nothing to change
+  data[0].effective = on ? (data[0].effective | bit) : (data[0].effective & ~bit);
+  return ::syscall(SYS_capset, &hdr, data) == 0;
+}
+
+// The process-wide lease thread: owns the registry of leased mappings and
+// moves a mapping into anonymous memory when its lease is being broken.
+// A leaked singleton (never destroyed), started on the first lease.
+class LeaseThread {
+ public:
+  static LeaseThread& Get() {
+    static LeaseThread* t =
+        new LeaseThread();  // NOLINT(cppcoreguidelines-owning-memory): leaked on purpose, the
+                            // thread outlives static destruction
+    return *t;
+  }
+
+  void Add(void* addr, int fd, std::size_t map_size) {
+    std::lock_guard<std::mutex> lock(mu_);
+    entries_[addr] = Entry{fd, map_size};
+    leases_.fetch_add(1, std::memory_order_relaxed);
+  }
+  // Unregisters `addr`, closing its fd (which drops the lease).
+  void Remove(void* addr) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(addr);
+    if (it == entries_.end()) return;
+    ::close(it->second.fd);
+    entries_.erase(it);
+  }
+  bool Registered(void* addr) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return entries_.count(addr) != 0;
+  }
+  LeaseStats Stats() const {
+    return {leases_.load(std::memory_order_relaxed), detached_.load(std::memory_order_relaxed)};
+  }
+
+ private:
+  struct Entry {
+    int fd;
+    std::size_t map_size;
+  };
+
+  LeaseThread() {
+    if (::pipe2(g_wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) g_wake_pipe[0] = g_wake_pipe[1] = -1;
+    struct sigaction sa {};
+    sa.sa_handler = OnLeaseSignal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    ::sigaction(LeaseSignal(), &sa, nullptr);
+    std::thread([this] { Run(); }).detach();
+  }
+
+  void Run() {
+    // Any thread may take the signal (its handler is harmless); this one
+    // only waits on the pipe, so that workers are rarely interrupted.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, LeaseSignal());
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+    for (;;) {
+      pollfd p{g_wake_pipe[0], POLLIN, 0};
+      (void)::poll(&p, g_wake_pipe[0] >= 0 ? 1 : 0, 1000);
+      char buf[64];
+      while (g_wake_pipe[0] >= 0 && ::read(g_wake_pipe[0], buf, sizeof buf) > 0) {
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto it = entries_.begin(); it != entries_.end();) {
+        // A lease being broken reports the type it is going to (F_UNLCK).
+        if (::fcntl(it->second.fd, F_GETLEASE) == F_RDLCK || !Detach(it->first, it->second)) {
+          ++it;
+          continue;
+        }
+        it = entries_.erase(it);
+      }
+    }
+  }
+
+  // Copies the mapping into anonymous memory moved over the same address
+  // (readers see the same bytes throughout), then closes the fd, which
+  // releases the lease and lets the writer go on.
+  bool Detach(void* addr, const Entry& e) {
+    void* copy = ::mmap(nullptr, e.map_size, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (copy == MAP_FAILED) return false;  // retried at the next pass
+    std::memcpy(copy, addr, e.map_size);
+    ::mprotect(copy, e.map_size, PROT_READ);
+    if (::mremap(copy, e.map_size, e.map_size, MREMAP_MAYMOVE | MREMAP_FIXED, addr) == MAP_FAILED) {
+      ::munmap(copy, e.map_size);
+      return false;
+    }
+    ::close(e.fd);
+    detached_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+
+  std::mutex mu_;
+  std::map<void*, Entry> entries_;  // guarded by mu_
+  std::atomic<std::uint64_t> leases_{0};
+  std::atomic<std::uint64_t> detached_{0};
+};
+
+// Takes a read lease on `fd` whose lease break wakes the lease thread.
+// Returns false with the reason in *why.
+bool TakeLease(int fd, std::string* why) {
+  LeaseThread::Get();  // handler installed before any lease can break
+  if (::fcntl(fd, F_SETSIG, LeaseSignal()) != 0) {
+    *why = absl::StrCat("F_SETSIG: ", std::strerror(errno));
+    return false;
+  }
+  int rc = ::fcntl(fd, F_SETLEASE, F_RDLCK);
+  if (rc != 0 && (errno == EACCES || errno == EPERM) && SetCapLease(true)) {
+    rc = ::fcntl(fd, F_SETLEASE, F_RDLCK);
+    const int saved = errno;
+    SetCapLease(false);
+    errno = saved;
+  }
+  if (rc != 0) {
+    *why = absl::StrCat("F_SETLEASE: ", std::strerror(errno));
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+LeaseStats GetLeaseStats() { return LeaseThread::Get().Stats(); }
+
+absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path, Mode mode) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return ErrnoError("open", path);
   struct stat st {};
@@ -47,18 +216,65 @@ absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
     return absl::FailedPreconditionError(absl::StrCat(path, ": not a regular file"));
   }
   MappedFile m;
+  bool leased = false;
+  if (mode == Mode::kAuto && st.st_size > 0) {
+    leased = TakeLease(fd.get(), &m.copy_reason_);
+    // Under the lease the file cannot change any more: stat it again.
+    if (leased && ::fstat(fd.get(), &st) != 0) return ErrnoError("fstat", path);
+  } else if (st.st_size > 0) {
+    m.copy_reason_ = "copy requested";
+  }
   m.stamp_ = {static_cast<std::int64_t>(st.st_mtime), static_cast<std::int64_t>(st.st_size)};
   m.size_ = static_cast<std::size_t>(st.st_size);
   if (m.size_ == 0) return m;
-  void* addr = ::mmap(nullptr, m.size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd.get(), 0);
+  m.map_size_ = PageRound(m.size_);
+  if (leased) {
+    void* addr = ::mmap(nullptr, m.size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd.get(), 0);
+    if (addr == MAP_FAILED) return ErrnoError("mmap", path);
+    m.addr_ = addr;
+    m.leased_ = true;
+    LeaseThread::Get().Add(addr, fd.Release(), m.map_size_);
+    return m;
+  }
+  // No lease: read the whole file into anonymous memory now. A writer
+  // racing with this read yields bytes that fail the caller's checks (the
+  // snapshot checksums, the stamp compared after loading), never a fault.
+  void* addr =
+      ::mmap(nullptr, m.map_size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (addr == MAP_FAILED) return ErrnoError("mmap", path);
   m.addr_ = addr;
+  m.copied_ = true;
+  std::size_t done = 0;
+  while (done < m.size_) {
+    ssize_t n = ::read(fd.get(), static_cast<std::uint8_t*>(addr) + done, m.size_ - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoError("read", path);
+    if (n == 0) break;  // truncated meanwhile
+    done += static_cast<std::size_t>(n);
+  }
+  m.size_ = done;
+  ::mprotect(addr, m.map_size_, PROT_READ);
   return m;
 }
 
-MappedFile::MappedFile(MappedFile&& o) noexcept : addr_(o.addr_), size_(o.size_), stamp_(o.stamp_) {
+MappedFile::Backing MappedFile::backing() const noexcept {
+  if (addr_ == nullptr) return Backing::kNone;
+  if (copied_) return Backing::kCopied;
+  return LeaseThread::Get().Registered(addr_) ? Backing::kLeased : Backing::kDetached;
+}
+
+MappedFile::MappedFile(MappedFile&& o) noexcept
+    : addr_(o.addr_),
+      size_(o.size_),
+      map_size_(o.map_size_),
+      leased_(o.leased_),
+      copied_(o.copied_),
+      stamp_(o.stamp_),
+      copy_reason_(std::move(o.copy_reason_)) {
   o.addr_ = nullptr;
   o.size_ = 0;
+  o.map_size_ = 0;
+  o.leased_ = o.copied_ = false;
 }
 
 MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
@@ -66,9 +282,15 @@ MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
     Reset();
     addr_ = o.addr_;
     size_ = o.size_;
+    map_size_ = o.map_size_;
+    leased_ = o.leased_;
+    copied_ = o.copied_;
     stamp_ = o.stamp_;
+    copy_reason_ = std::move(o.copy_reason_);
     o.addr_ = nullptr;
     o.size_ = 0;
+    o.map_size_ = 0;
+    o.leased_ = o.copied_ = false;
   }
   return *this;
 }
@@ -76,9 +298,14 @@ MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
 MappedFile::~MappedFile() { Reset(); }
 
 void MappedFile::Reset() noexcept {
-  if (addr_ != nullptr) ::munmap(addr_, size_);
+  // Unregister first, so that the lease thread never moves a copy onto an
+  // address that is being unmapped.
+  if (leased_) LeaseThread::Get().Remove(addr_);
+  if (addr_ != nullptr) ::munmap(addr_, map_size_);
   addr_ = nullptr;
   size_ = 0;
+  map_size_ = 0;
+  leased_ = copied_ = false;
 }
 
 absl::Status WriteFileAtomically(const std::string& path, std::span<const std::uint8_t> data) {

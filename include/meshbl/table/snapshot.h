@@ -25,7 +25,10 @@ namespace meshbl::table {
 
 class Snapshot {
  public:
-  // Maps and validates `path`. Errors read "path: reason".
+  // Maps and validates `path`. The bytes stay those validated whatever a
+  // writer later does to the file (util::MappedFile: lease or copy), so the
+  // snapshot never changes or faults under its readers. Errors read
+  // "path: reason".
   static absl::StatusOr<std::shared_ptr<const Snapshot>> Open(const std::string& path);
   // Validates an in-memory image; `name` is used in messages.
   static absl::StatusOr<std::shared_ptr<const Snapshot>> FromImage(std::vector<std::uint8_t> image,
