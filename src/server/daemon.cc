@@ -286,6 +286,7 @@ int ControlLoop(const Running& r, const sigset_t& mask) {
         for (const std::string& line : r.stats->LogLines(now, total, ZoneCountersOf(r, s))) {
           LogInfo(line);
         }
+        if (r.query_log != nullptr) LogInfo(r.query_log->StatsLine());
         WriteStats(r, now);
         if (si.ssi_signo == SIGUSR2) {
           r.stats->Reset(now, total, ZoneCountersOf(r, s));
@@ -306,7 +307,10 @@ int ControlLoop(const Running& r, const sigset_t& mask) {
         }
         (void)r.stats->WriteTimestamp(now);
         r.reloader->Stop();
-        if (r.query_log != nullptr) r.query_log->Stop();
+        if (r.query_log != nullptr) {
+          r.query_log->Stop();
+          LogInfo(r.query_log->StatsLine());
+        }
         close(sfd);
         if (tfd >= 0) close(tfd);
         return 0;

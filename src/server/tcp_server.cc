@@ -158,6 +158,7 @@ bool TcpServer::Process(Conn* c) noexcept {
     if (qlog_ != nullptr) {
       qlog_->Record(now_, c->client, query,
                     std::span<const std::uint8_t>(reply_.get() + 2, out_len));
+      qlog_->Flush();  // `-l +`: the line is written before the reply is sent
     }
     reply_[0] = static_cast<std::uint8_t>(out_len >> 8);
     reply_[1] = static_cast<std::uint8_t>(out_len);

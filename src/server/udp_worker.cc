@@ -49,7 +49,9 @@ io_uring_sqe* UringUdpLoop::Sqe() noexcept {
   io_uring_sqe* sqe = io_uring_get_sqe(ring_->get());
   if (sqe == nullptr) {
     // The SQ is sized for every slot, so this is only reached if more than
-    // that was queued: flush and retry once.
+    // that was queued: flush and retry once (query log lines first: `-l +`
+    // writes a reply's line before the reply goes out).
+    if (qlog_ != nullptr) qlog_->Flush();
     io_uring_submit(ring_->get());
     sqe = io_uring_get_sqe(ring_->get());
   }
@@ -154,6 +156,9 @@ void UringUdpLoop::Run() noexcept {
   idle.tv_nsec = (kIdleRefreshMs % 1000) * 1000000LL;
   while (!env_.stop->load(std::memory_order_acquire)) {
     io_uring_cqe* first = nullptr;
+    // `-l +`: the last batch's log lines are written (one write) before its
+    // replies are submitted.
+    if (qlog_ != nullptr) qlog_->Flush();
     // One submit per batch: the sends and re-arms queued by the last batch
     // go out here, and the call waits for the next completions.
     int rc = io_uring_submit_and_wait_timeout(ring, &first, 1, &idle, nullptr);
@@ -240,6 +245,8 @@ void MmsgUdpLoop::ServeSocket(int fd, const table::ZoneSet* zones, std::int64_t 
     unsigned k = 0;
     unsigned flush_at = 1;
     auto flush = [&]() noexcept {
+      // `-l +`: these replies' log lines are written (one write) first.
+      if (qlog_ != nullptr) qlog_->Flush();
       unsigned off = 0;
       while (off < k) {
         int r = ::sendmmsg(fd, out_.data() + off, k - off, MSG_DONTWAIT);

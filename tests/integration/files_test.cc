@@ -14,6 +14,8 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <sstream>
+
 #include "tests/integration/daemon_util.h"
 
 namespace meshbl::testing::daemon {
@@ -161,6 +163,117 @@ TEST(MeshbldFiles, Issue9_SnapshotOverwrittenInPlaceKeepsServingUntilReload) {
   EXPECT_EQ(c.Query("1.0.0.10.s.test", LDNS_RR_TYPE_TXT).txt, std::vector<std::string>{"old"});
   d.Signal(SIGTERM);
   EXPECT_EQ(d.WaitExit(), 0);
+}
+
+// One query over TCP (a fresh connection); the reply's rcode or -1.
+int TcpQuery(std::uint16_t port, const std::string& name) {
+  ldns_pkt* q = nullptr;
+  if (ldns_pkt_query_new_frm_str(&q, name.c_str(), LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0) !=
+      LDNS_STATUS_OK) {
+    return -1;
+  }
+  std::uint8_t* wire = nullptr;
+  std::size_t len = 0;
+  ldns_pkt2wire(&wire, q, &len);
+  ldns_pkt_free(q);
+  std::vector<std::uint8_t> msg = {static_cast<std::uint8_t>(len >> 8),
+                                   static_cast<std::uint8_t>(len)};
+  msg.insert(msg.end(), wire, wire + len);
+  std::free(wire);
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int rcode = -1;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
+      send(fd, msg.data(), msg.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(msg.size())) {
+    std::uint8_t buf[4096];
+    std::size_t got = 0;
+    for (int i = 0; i < 100 && (got < 2 || got < 2u + ((buf[0] << 8) | buf[1])); ++i) {
+      const ssize_t n = recv(fd, buf + got, sizeof buf - got, 0);
+      if (n <= 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    if (got >= 2 + 12) rcode = buf[2 + 3] & 0x0f;
+  }
+  close(fd);
+  return rcode;
+}
+
+// Issue 9 item 8: with `-l +file` the line of every reply is in the file
+// when the client has the reply, in reply order (UDP and TCP, both
+// backends).
+TEST(MeshbldFiles, Issue9_UnbufferedQueryLogLineIsWrittenBeforeTheReply) {
+  for (const char* backend : {"mmsg", "uring"}) {
+    SCOPED_TRACE(backend);
+    TempDir dir;
+    WriteFile(dir / "ip4", ":127.0.0.2:listed\n1.2.3.4\n");
+    Daemon d(dir, {"-c", "0", "--udp-backend", backend, "-l", "+" + (dir / "q.log").string(),
+                   "bl.test:ip4set:ip4"});
+    ASSERT_TRUE(d.WaitStarted()) << d.Out() << d.Err();
+    Client c(d.port());
+    std::string want;
+    for (int i = 0; i < 200; ++i) {
+      const std::string name = std::to_string(i) + ".2.3.4.bl.test";
+      const bool tcp = i % 5 == 4;
+      if (tcp) {
+        ASSERT_EQ(TcpQuery(d.port(), name), LDNS_RCODE_NXDOMAIN);
+      } else {
+        ASSERT_TRUE(c.Query(name, LDNS_RR_TYPE_A).got);
+      }
+      // The line is there now, and every earlier one before it.
+      std::string log = ReadFile(dir / "q.log");
+      std::vector<std::string> names;
+      std::istringstream in(log);
+      for (std::string line; std::getline(in, line);) {
+        std::istringstream f(line);
+        std::string t, ip, qname;
+        f >> t >> ip >> qname;
+        names.push_back(qname);
+      }
+      ASSERT_EQ(names.size(), static_cast<std::size_t>(i + 1)) << "after reply " << i << ":\n"
+                                                               << log;
+      for (int k = 0; k <= i; ++k) {
+        ASSERT_EQ(names[static_cast<std::size_t>(k)], std::to_string(k) + ".2.3.4.bl.test");
+      }
+    }
+    d.Signal(SIGTERM);
+    EXPECT_EQ(d.WaitExit(), 0);
+    EXPECT_NE(d.Out().find("query log: written=200 lost=0 dropped=0"), std::string::npos)
+        << d.Out();
+  }
+}
+
+// Issue 9 item 13: a query log that cannot be written (/dev/full) is
+// reported in the log with the count of lost lines, and counted in the
+// USR1 lines; serving goes on.
+TEST(MeshbldFiles, Issue9_FailingQueryLogIsReportedAndCounted) {
+  for (const char* mode : {"", "+"}) {
+    SCOPED_TRACE(mode);
+    TempDir dir;
+    WriteFile(dir / "ip4", ":127.0.0.2:listed\n1.2.3.4\n");
+    Daemon d(dir, {"-c", "0", "-l", std::string(mode) + "/dev/full", "bl.test:ip4set:ip4"});
+    ASSERT_TRUE(d.WaitStarted()) << d.Out() << d.Err();
+    Client c(d.port());
+    for (int i = 0; i < 100; ++i) {
+      ASSERT_EQ(c.Query("4.3.2.1.bl.test", LDNS_RR_TYPE_A).rcode, LDNS_RCODE_NOERROR);
+    }
+    ASSERT_TRUE(d.WaitLog("query log /dev/full: write failed: No space left on device: ", 10s))
+        << d.Out() << d.Err();
+    // Reported once per interval (a minute): not once per failed write.
+    for (int i = 0; i < 100; ++i) c.Query("4.3.2.1.bl.test", LDNS_RR_TYPE_A);
+    std::this_thread::sleep_for(300ms);
+    EXPECT_EQ(d.Count("write failed"), 1) << d.Err();
+    d.Signal(SIGUSR1);
+    ASSERT_TRUE(d.WaitLog("query log: written=0 lost=200 dropped=0", 10s)) << d.Out() << d.Err();
+    d.Signal(SIGTERM);
+    EXPECT_EQ(d.WaitExit(), 0);
+    // The lines lost since the first report are reported at exit.
+    EXPECT_EQ(d.Count("write failed"), 2) << d.Err();
+  }
 }
 
 }  // namespace

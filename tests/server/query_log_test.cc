@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -171,6 +172,127 @@ TEST(QueryLog, WriterDrainsEveryRingAndReopens) {
   }
   EXPECT_FALSE(QueryLog().Open((dir / "missing" / "q.log").string(), false).ok());
   std::filesystem::remove_all(dir);
+}
+
+// Issue 9 item 8: every byte value in a label, every length: the
+// allocation-free formatter the workers use in unbuffered mode writes what
+// the writer thread's formatter writes.
+TEST(QueryLog, WorkerFormatterMatchesTheWriters) {
+  char buf[QueryLogRing::kMaxLine];
+  for (int len = 1; len <= 63; len += 31) {
+    for (int b = 0; b < 256; ++b) {
+      std::vector<std::uint8_t> q = {0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0};
+      for (int l = 0; l < 4; ++l) {  // 4 labels of `len` bytes (up to 255)
+        q.push_back(static_cast<std::uint8_t>(len));
+        for (int i = 0; i < len; ++i) q.push_back(static_cast<std::uint8_t>(b));
+      }
+      q.insert(q.end(), {0, 0, 16, 0, 1});
+      QueryLogRing ring;
+      ring.Record(-5 + b, {6, 0, ~0ULL, ~0ULL}, q, ReplyPacket(512, 15, 65535));
+      QueryLogRecord r;
+      ASSERT_TRUE(ring.Pop(&r));
+      const std::size_t n = FormatQueryLogLine(r, buf);
+      ASSERT_GT(n, 0u);
+      ASSERT_LE(n, QueryLogRing::kMaxLine);
+      EXPECT_EQ(std::string(buf, n), FormatQueryLogLine(r) + "\n");
+    }
+  }
+}
+
+std::filesystem::path TestDir(const std::string& name) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / (name + "." + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// Issue 9 item 8: with `+`, a worker's lines are in the file as soon as it
+// flushes (before its replies are sent): no writer thread, no drain. Rings
+// added before Open() (the daemon opens the log after the workers started)
+// switch too.
+TEST(QueryLog, Issue9_UnbufferedLinesAreInTheFileAtFlushInOrder) {
+  const auto dir = TestDir("qlog_plus");
+  const auto path = dir / "q.log";
+  QueryLog log;
+  QueryLogRing* early = log.AddRing();
+  ASSERT_TRUE(log.Open(path.string(), true).ok());
+  QueryLogRing* late = log.AddRing();
+  std::string want;
+  for (int i = 0; i < 300; ++i) {
+    QueryLogRing* ring = i % 3 == 0 ? late : early;
+    const std::string name = "q" + std::to_string(i) + ".x.test";
+    ring->Record(i, {4, 0x7f000001, 0, 0}, QueryPacket(name, 1, 1), ReplyPacket(40, 3, 0));
+    ring->Flush();
+    want += std::to_string(i) + " 127.0.0.1 " + name + " A IN: NXDOMAIN/0/40\n";
+    ASSERT_EQ(ReadAll(path), want) << "after reply " << i;
+  }
+  // A batch: one write at Flush; more lines than the buffer holds at once
+  // are written in order too.
+  const std::string big(60, 'a');
+  std::string batch;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string name = big + "." + std::to_string(i) + ".x.test";
+    early->Record(7, {4, 0x7f000001, 0, 0}, QueryPacket(name, 16, 1), ReplyPacket(90, 0, 1));
+    batch += "7 127.0.0.1 " + name + " TXT IN: NOERROR/1/90\n";
+  }
+  early->Flush();
+  EXPECT_EQ(ReadAll(path), want + batch);
+  EXPECT_EQ(log.DrainOnce(), 0u);  // nothing went through the rings
+  const QueryLogCounters c = log.counters();
+  EXPECT_EQ(c.written, 2300u);
+  EXPECT_EQ(c.lost, 0u);
+  // Rotation: the same fd number, the new file.
+  std::filesystem::rename(path, dir / "q.log.1");
+  log.RequestReopen();
+  log.DrainOnce();
+  late->Record(9, {4, 0x7f000001, 0, 0}, QueryPacket("r.test", 1, 1), ReplyPacket(40, 0, 1));
+  late->Flush();
+  EXPECT_EQ(ReadAll(path), "9 127.0.0.1 r.test A IN: NOERROR/1/40\n");
+  std::filesystem::remove_all(dir);
+}
+
+// Issue 9 item 13: writes that fail (/dev/full) are counted and reported
+// once per interval with the number of lines lost, in both modes.
+TEST(QueryLog, Issue9_WriteFailuresAreCountedAndReportedOncePerInterval) {
+  for (bool unbuffered : {false, true}) {
+    SCOPED_TRACE(unbuffered ? "unbuffered" : "buffered");
+    QueryLog log;
+    ASSERT_TRUE(log.Open("/dev/full", unbuffered).ok());
+    std::vector<std::string> reports;
+    log.SetFailureReport([&](std::string_view m) { reports.emplace_back(m); },
+                         std::chrono::hours(1));
+    QueryLogRing* ring = log.AddRing();
+    auto record = [&](int n) {
+      for (int i = 0; i < n; ++i) {
+        ring->Record(i, {}, QueryPacket("x.test", 1, 1), ReplyPacket(40, 0, 1));
+        if (unbuffered && i % 10 == 9) ring->Flush();  // batches of 10
+      }
+      ring->Flush();
+    };
+    record(100);
+    log.DrainOnce();
+    ASSERT_EQ(reports.size(), 1u);
+    EXPECT_NE(reports[0].find("query log /dev/full: write failed: No space left on device: 100 "),
+              std::string::npos)
+        << reports[0];
+    record(50);
+    log.DrainOnce();
+    EXPECT_EQ(reports.size(), 1u) << "once per interval";
+    QueryLogCounters c = log.counters();
+    EXPECT_EQ(c.lost, 150u);
+    EXPECT_EQ(c.written, 0u);
+    EXPECT_EQ(log.StatsLine(), "query log: written=0 lost=150 dropped=0");
+    // The interval elapsed: the next pass reports what was lost since.
+    log.SetFailureReport([&](std::string_view m) { reports.emplace_back(m); },
+                         std::chrono::milliseconds(0));
+    log.DrainOnce();
+    ASSERT_EQ(reports.size(), 2u);
+    EXPECT_NE(reports[1].find(": 50 line(s) lost since the last report (150 in all)"),
+              std::string::npos)
+        << reports[1];
+    log.DrainOnce();
+    EXPECT_EQ(reports.size(), 2u) << "nothing new, nothing reported";
+  }
 }
 
 }  // namespace

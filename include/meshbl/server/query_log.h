@@ -2,31 +2,49 @@
 // answered query,
 //   <unixtime> <client-ip> <qname as sent> <QTYPE> <QCLASS>: <RCODE>/<ancount>/<bytes>
 //
-// Workers never format or write: each worker thread owns a QueryLogRing (a
-// single-producer/single-consumer ring of fixed-size records, allocated at
-// worker start) and copies the question and the reply's header fields into
-// it; the QueryLog's writer thread drains every ring, formats the lines and
-// writes the file. A full ring drops the record and counts it; a worker
-// never waits.
+// Each worker thread (UDP workers, the TCP thread) owns a QueryLogRing,
+// allocated at worker start. Two modes:
+//  * buffered (`-l file`): the worker copies the question and the reply's
+//    header fields into the ring (single producer/single consumer, fixed-size
+//    records); the QueryLog's writer thread drains every ring every 100 ms,
+//    formats the lines and writes them. A full ring drops the record and
+//    counts it; a worker never waits.
+//  * unbuffered (`-l +file`): the worker formats each line into the ring's
+//    own line buffer (no allocation) and writes the buffer with one write(2)
+//    per batch, before the batch's replies are sent (Flush()). So when a
+//    client has its reply the line is in the file, and each worker's lines
+//    are in its reply order. The file is opened O_APPEND: on a regular file
+//    every write lands whole at the end, so lines of several workers
+//    interleave batch by batch, never within a line; on a pipe or terminal
+//    only writes up to PIPE_BUF bytes are atomic.
+// Write failures (ENOSPC, EIO, ...) lose the lines of that write; they are
+// counted (QueryLog::counters()) and reported by the writer thread in one
+// log line, at once for the first failure and then at most once per
+// interval (a minute) with the number of lines lost since the last report.
 //
-// Worker side (the one call): once at worker start,
+// Worker side: once at worker start,
 //   QueryLogRing* ring = config.query_log ? config.query_log->AddRing() : nullptr;
-// then after every reply that is sent,
+// then after every reply that is built,
 //   if (ring != nullptr) ring->Record(now, client, query, reply);
+// and before the replies built since the last call are sent,
+//   if (ring != nullptr) ring->Flush();
 #ifndef MESHBL_SERVER_QUERY_LOG_H_
 #define MESHBL_SERVER_QUERY_LOG_H_
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "absl/status/status.h"
@@ -49,13 +67,21 @@ struct QueryLogRecord {
 };
 
 // Single-producer (one worker thread) / single-consumer (the log writer)
-// ring. The producer's path is wait-free: relaxed/acquire loads and release
-// stores, no read-modify-write, no allocation.
+// ring, or in unbuffered mode the worker's own line buffer. The producer's
+// path is wait-free: relaxed/acquire loads and release stores, no
+// read-modify-write, no allocation; in unbuffered mode Flush() makes one
+// write(2) call (more only after a partial write or when a batch's lines
+// exceed the buffer).
 class QueryLogRing {
  public:
   static constexpr std::uint64_t kCapacity = 4096;  // records (power of two)
+  // Unbuffered mode: bytes of formatted lines held before a write.
+  static constexpr std::size_t kDirectBuffer = 128 * 1024;
+  // The longest formatted line (a 255-byte name of \ddd escapes, an IPv6
+  // client), newline included.
+  static constexpr std::size_t kMaxLine = 1280;
 
-  QueryLogRing() : slots_(new QueryLogRecord[kCapacity]) {}
+  QueryLogRing() : slots_(new QueryLogRecord[kCapacity]), direct_buf_(new char[kDirectBuffer]) {}
   QueryLogRing(const QueryLogRing&) = delete;
   QueryLogRing& operator=(const QueryLogRing&) = delete;
 
@@ -67,12 +93,14 @@ class QueryLogRing {
               std::span<const std::uint8_t> query, std::span<const std::uint8_t> reply) noexcept {
     constexpr std::size_t kHeader = 12;
     const std::uint64_t head = head_.load(std::memory_order_relaxed);
+    const int direct_fd = direct_fd_.load(std::memory_order_acquire);
     if (query.size() < kHeader || reply.size() < kHeader ||
-        head - tail_.load(std::memory_order_acquire) >= kCapacity) {
+        (direct_fd < 0 && head - tail_.load(std::memory_order_acquire) >= kCapacity)) {
       dropped_.store(dropped_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       return;
     }
-    QueryLogRecord& r = slots_[head & (kCapacity - 1)];
+    QueryLogRecord local;
+    QueryLogRecord& r = direct_fd >= 0 ? local : slots_[head & (kCapacity - 1)];
     r.time = now;
     r.client = client;
     r.reply_len = static_cast<std::uint16_t>(reply.size() > 0xffff ? 0xffff : reply.size());
@@ -82,8 +110,25 @@ class QueryLogRing {
     if (n > QueryLogRecord::kMaxQuestion) n = QueryLogRecord::kMaxQuestion;
     std::memcpy(r.question, query.data() + kHeader, n);
     r.question_len = static_cast<std::uint16_t>(n);
+    if (direct_fd >= 0) {
+      AppendDirect(r, direct_fd);
+      return;
+    }
     head_.store(head + 1, std::memory_order_release);
   }
+
+  // Producer. Unbuffered mode: writes the lines recorded since the last
+  // call (one write(2)); call before sending the replies they describe. A
+  // no-op in buffered mode or when nothing is pending. noexcept,
+  // allocation-free; callable from workers.
+  void Flush() noexcept {
+    if (direct_len_ != 0) FlushDirect(direct_fd_.load(std::memory_order_relaxed));
+  }
+
+  // Control plane: switches the producer to unbuffered mode, writing to
+  // `fd` (owned by the QueryLog, which keeps the number valid: reopening
+  // dup2()s over it). Records already in the ring are still drained.
+  void SetDirect(int fd) noexcept { direct_fd_.store(fd, std::memory_order_release); }
 
   // Consumer. Copies the oldest record into `out`; false when empty.
   bool Pop(QueryLogRecord* out) noexcept {
@@ -96,17 +141,45 @@ class QueryLogRing {
 
   // Records dropped because the ring was full. Any thread.
   std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
+  // Unbuffered mode: lines written, lines lost to failed writes, and the
+  // errno of the last failure (0: none). Any thread.
+  std::uint64_t written() const noexcept { return written_.load(std::memory_order_relaxed); }
+  std::uint64_t lost() const noexcept { return lost_.load(std::memory_order_relaxed); }
+  int last_errno() const noexcept { return last_errno_.load(std::memory_order_relaxed); }
 
  private:
+  void AppendDirect(const QueryLogRecord& r, int fd) noexcept;
+  void FlushDirect(int fd) noexcept;
+  static void Bump(std::atomic<std::uint64_t>* c, std::uint64_t n) noexcept {
+    c->store(c->load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+
   alignas(64) std::atomic<std::uint64_t> head_{0};  // written by the producer
   alignas(64) std::atomic<std::uint64_t> tail_{0};  // written by the consumer
   alignas(64) std::atomic<std::uint64_t> dropped_{0};
+  std::atomic<std::uint64_t> written_{0};  // the producer's, in unbuffered mode
+  std::atomic<std::uint64_t> lost_{0};
+  std::atomic<int> last_errno_{0};
   std::unique_ptr<QueryLogRecord[]> slots_;
+  std::atomic<int> direct_fd_{-1};  // >= 0: unbuffered mode
+  std::unique_ptr<char[]> direct_buf_;
+  std::size_t direct_len_ = 0;      // producer only
+  std::uint64_t direct_lines_ = 0;  // lines in direct_buf_
 };
 
 // Formats one record as a log line (without newline), e.g.
 // "1795352825 127.0.0.1 2.0.0.127.x.test A IN: NOERROR/1/78". Control plane.
 std::string FormatQueryLogLine(const QueryLogRecord& r);
+// The same into `out` (at least QueryLogRing::kMaxLine bytes), newline
+// included; returns the length. noexcept, allocation-free.
+std::size_t FormatQueryLogLine(const QueryLogRecord& r, char* out) noexcept;
+
+// What the query log has done so far (totals since Open).
+struct QueryLogCounters {
+  std::uint64_t written = 0;  // lines written
+  std::uint64_t lost = 0;     // lines lost to failed writes
+  std::uint64_t dropped = 0;  // records dropped on a full ring (buffered mode)
+};
 
 // The set of rings and the writer thread. Control plane, thread-safe.
 class QueryLog {
@@ -116,10 +189,12 @@ class QueryLog {
   QueryLog& operator=(const QueryLog&) = delete;
   ~QueryLog();  // Stop()
 
-  // Opens `path` for appending ("-" = stdout); `unbuffered` flushes every
-  // line (rbldnsd's `+`). Errors: "path: reason".
+  // Opens `path` for appending ("-" = stdout); `unbuffered`: workers write
+  // their lines before their replies go out (rbldnsd's `+`). Call before
+  // AddRing(). Errors: "path: reason".
   absl::Status Open(std::string path, bool unbuffered);
-  // Starts the writer thread, which drains the rings every 100 ms.
+  // Starts the writer thread, which drains the rings every 100 ms and
+  // reports write failures.
   void Start();
   // Drains what is left, writes it and joins the writer. Idempotent.
   void Stop();
@@ -132,21 +207,44 @@ class QueryLog {
   QueryLogRing* AddRing();
 
   // Drains every ring into the file now (the writer thread does this on
-  // its own; tests and Stop() call it directly). Returns lines written.
+  // its own; tests and Stop() call it directly), then reports new write
+  // failures if the interval allows. Returns lines written.
   std::size_t DrainOnce();
   std::uint64_t dropped() const;
+  QueryLogCounters counters() const;
+  // The counters as the line USR1/USR2/TERM log:
+  // "query log: written=N lost=N dropped=N".
+  std::string StatsLine() const;
+
+  // Write failures are reported through `report` (default: LogError) at
+  // most once per `interval` (default one minute; the first at once).
+  void SetFailureReport(std::function<void(std::string_view)> report,
+                        std::chrono::milliseconds interval);
 
  private:
   void Run();
   void ReopenLocked();
+  void WriteLocked(const std::string& buf, std::uint64_t lines);
+  void ReportLocked(bool final);
 
   std::string path_;
   bool unbuffered_ = false;
   mutable std::mutex mu_;
   std::deque<QueryLogRing> rings_;  // guarded by mu_; stable addresses
-  std::FILE* file_ = nullptr;       // guarded by mu_
+  int fd_ = -1;                     // guarded by mu_ (its number never changes once open)
+  bool own_fd_ = false;             // false for stdout
   bool reopen_ = false;             // guarded by mu_
   bool stop_ = false;               // guarded by mu_
+  // Buffered mode's own counters (the writer thread's writes).
+  std::uint64_t written_ = 0;  // guarded by mu_
+  std::uint64_t lost_ = 0;     // guarded by mu_
+  int last_errno_ = 0;         // guarded by mu_
+  // Failure reports.
+  std::function<void(std::string_view)> report_;  // guarded by mu_
+  std::chrono::milliseconds report_interval_{60'000};
+  std::chrono::steady_clock::time_point last_report_{};
+  bool reported_once_ = false;
+  std::uint64_t reported_lost_ = 0;  // lost lines already reported
   std::condition_variable cv_;
   std::thread thread_;
 };
