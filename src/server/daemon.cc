@@ -419,6 +419,9 @@ int RunDaemon(const DaemonOptions& o) {
   config.responder.version_text = kVersionText;
   config.tcp_idle_timeout = std::chrono::milliseconds(std::int64_t{o.tcp_idle_seconds} * 1000);
   config.tcp_max_connections = o.tcp_max_conn;
+  config.tcp_query_timeout =
+      std::chrono::milliseconds(std::int64_t{o.tcp_query_timeout_seconds} * 1000);
+  config.tcp_max_per_address = o.tcp_max_conn_per_ip;
   config.log = [](std::string_view line) { LogInfo(line); };
   // -l: every worker records its replies into its own ring of this log; the
   // log's writer thread drains them into the file.

@@ -312,6 +312,17 @@ ParseResult ParseCommandLine(int argc, char* const argv[], DaemonOptions* out) {
           return Fail(absl::StrCat("invalid --tcp-max-conn value `", Absl(arg), "'"));
         }
         break;
+      case kOptTcpQueryTimeout:
+        if (!ParseTimeValue(arg, &o.tcp_query_timeout_seconds) ||
+            o.tcp_query_timeout_seconds == 0) {
+          return Fail(absl::StrCat("invalid --tcp-query-timeout value `", Absl(arg), "'"));
+        }
+        break;
+      case kOptTcpMaxConnPerIp:
+        if (!ParseInt(arg, 0, 1 << 20, &o.tcp_max_conn_per_ip)) {
+          return Fail(absl::StrCat("invalid --tcp-max-conn-per-ip value `", Absl(arg), "'"));
+        }
+        break;
       case kOptUdpBackend:
         if (arg != "auto" && arg != "uring" && arg != "mmsg") {
           return Fail(absl::StrCat("invalid --udp-backend value `", Absl(arg),

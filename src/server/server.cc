@@ -158,6 +158,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     internal::TcpServer::Options o;
     o.idle_timeout = config.tcp_idle_timeout;
     o.max_connections = config.tcp_max_connections;
+    o.query_timeout = config.tcp_query_timeout;
+    o.max_per_address = config.tcp_max_per_address;
     o.max_query = config.tcp_max_query;
     o.max_queued = config.tcp_max_queued;
     auto tcp = internal::TcpServer::Create(env, std::move(listeners), o);

@@ -39,6 +39,10 @@ struct TcpServer::Conn {
   std::vector<std::uint8_t> out;  // replies not yet written, from out_off
   std::size_t out_off = 0;
   std::chrono::steady_clock::time_point last_active;
+  // When the first byte of the query still incomplete in `in` arrived;
+  // meaningful while `partial`.
+  std::chrono::steady_clock::time_point query_start;
+  bool partial = false;
   std::uint32_t interest = 0;
   bool peer_closed = false;
 
@@ -96,10 +100,18 @@ void TcpServer::Accept(int lfd) noexcept {
       ++io_.tcp_refused;
       continue;  // closed at once
     }
+    const table::ClientAddr client = ClientFromSockaddr(reinterpret_cast<const sockaddr*>(&ss));
+    if (opt_.max_per_address > 0) {
+      auto it = per_address_.find(KeyOf(client));
+      if (it != per_address_.end() && it->second >= opt_.max_per_address) {
+        ++io_.tcp_refused_per_address;
+        continue;  // closed at once
+      }
+    }
     int one = 1;
     (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     auto c = std::make_unique<Conn>();
-    c->client = ClientFromSockaddr(reinterpret_cast<const sockaddr*>(&ss));
+    c->client = client;
     c->in = std::make_unique<std::uint8_t[]>(2 + opt_.max_query);
     c->last_active = tick_;
     c->interest = EPOLLIN;
@@ -112,6 +124,7 @@ void TcpServer::Accept(int lfd) noexcept {
       conns_.resize(static_cast<std::size_t>(fd) + 1);
     }
     conns_[static_cast<std::size_t>(fd)] = std::move(c);
+    if (opt_.max_per_address > 0) ++per_address_[KeyOf(client)];
     ++open_;
     ++io_.tcp_accepted;
   }
@@ -140,7 +153,12 @@ bool TcpServer::Flush(Conn* c) noexcept {
 bool TcpServer::Process(Conn* c) noexcept {
   std::size_t pos = 0;
   bool ok = true;
-  while (c->in_len - pos >= 2 && c->queued() < opt_.max_queued) {
+  bool incomplete = true;  // what is left in `in` is (part of) one query
+  while (c->in_len - pos >= 2) {
+    if (c->queued() >= opt_.max_queued) {
+      incomplete = false;  // complete queries wait for the client to read
+      break;
+    }
     std::size_t len = (std::size_t{c->in[pos]} << 8) | c->in[pos + 1];
     if (len == 0 || len > opt_.max_query) {
       ++io_.tcp_oversized;
@@ -181,6 +199,12 @@ bool TcpServer::Process(Conn* c) noexcept {
     std::memmove(c->in.get(), c->in.get() + pos, c->in_len - pos);
     c->in_len -= pos;
   }
+  // The query deadline runs from the first byte of a query to its last:
+  // it starts when bytes of an incomplete query are left over (now, or
+  // when the previous query completed), not at each byte.
+  const bool partial = c->in_len > 0 && incomplete;
+  if (partial && (!c->partial || pos > 0)) c->query_start = tick_;
+  c->partial = partial;
   return ok;
 }
 
@@ -196,9 +220,18 @@ void TcpServer::UpdateInterest(Conn* c) noexcept {
   c->interest = want;
 }
 
+TcpServer::AddrKey TcpServer::KeyOf(const table::ClientAddr& a) noexcept {
+  if (a.family == 6) return {a.hi, 1};  // one /64
+  return {a.v4, 0};
+}
+
 void TcpServer::Close(Conn* c) noexcept {
   auto fd = static_cast<std::size_t>(c->fd.get());
   --open_;
+  if (opt_.max_per_address > 0) {
+    auto it = per_address_.find(KeyOf(c->client));
+    if (it != per_address_.end() && --it->second <= 0) per_address_.erase(it);
+  }
   conns_[fd].reset();  // closing the fd removes it from the epoll set
 }
 
@@ -250,7 +283,11 @@ void TcpServer::OnEvent(Conn* c, std::uint32_t events) noexcept {
 
 void TcpServer::SweepIdle() noexcept {
   for (std::unique_ptr<Conn>& c : conns_) {
-    if (c != nullptr && tick_ - c->last_active >= opt_.idle_timeout) {
+    if (c == nullptr) continue;
+    if (c->partial && tick_ - c->query_start >= opt_.query_timeout) {
+      ++io_.tcp_query_timeouts;
+      Close(c.get());
+    } else if (tick_ - c->last_active >= opt_.idle_timeout) {
       ++io_.tcp_idle_closed;
       Close(c.get());
     }
@@ -260,8 +297,9 @@ void TcpServer::SweepIdle() noexcept {
 void TcpServer::Run() noexcept {
   epoll_event events[kMaxEvents];
   auto last_sweep = std::chrono::steady_clock::now();
+  const std::chrono::milliseconds shortest = std::min(opt_.idle_timeout, opt_.query_timeout);
   const int wait_ms = static_cast<int>(
-      std::clamp<std::int64_t>(opt_.idle_timeout.count() / 4, 10, kSweepEvery.count() * 10));
+      std::clamp<std::int64_t>(shortest.count() / 4, 10, kSweepEvery.count() * 10));
   while (!env_.stop->load(std::memory_order_acquire)) {
     int n = ::epoll_wait(epoll_.get(), events, kMaxEvents, wait_ms);
     if (env_.stop->load(std::memory_order_acquire)) break;
@@ -284,7 +322,7 @@ void TcpServer::Run() noexcept {
           OnEvent(conns_[idx].get(), events[i].events);
       }
     }
-    if (tick_ - last_sweep >= std::min<std::chrono::milliseconds>(kSweepEvery, opt_.idle_timeout)) {
+    if (tick_ - last_sweep >= std::min<std::chrono::milliseconds>(kSweepEvery, shortest)) {
       SweepIdle();
       last_sweep = tick_;
     }
@@ -293,6 +331,7 @@ void TcpServer::Run() noexcept {
   }
   for (std::unique_ptr<Conn>& c : conns_) c.reset();
   open_ = 0;
+  per_address_.clear();
   pub_responder_.Publish(stats_);
   pub_io_.Publish(io_);
   reader_.Release();

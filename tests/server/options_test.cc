@@ -150,6 +150,10 @@ TEST(ParseCommandLine, OptionsAfterZoneSpecsAndValues) {
                          "1m",
                          "--tcp-max-conn",
                          "7",
+                         "--tcp-query-timeout",
+                         "1m",
+                         "--tcp-max-conn-per-ip",
+                         "0",
                          "-q",
                          "-e",
                          "-C",
@@ -173,6 +177,8 @@ TEST(ParseCommandLine, OptionsAfterZoneSpecsAndValues) {
   EXPECT_EQ(d.udp_backend, "mmsg");
   EXPECT_EQ(d.tcp_idle_seconds, 60u);
   EXPECT_EQ(d.tcp_max_conn, 7);
+  EXPECT_EQ(d.tcp_query_timeout_seconds, 60u);
+  EXPECT_EQ(d.tcp_max_conn_per_ip, 0);
   EXPECT_TRUE(d.quick);
   EXPECT_TRUE(d.load.accept_host_bits);
   EXPECT_FALSE(d.load.allow_gzip);
@@ -192,6 +198,8 @@ TEST(ParseCommandLine, BadValuesExit1) {
       {{"-t", "::2m", "x:ip4set:f"}, "inconsistent def:min:max ttl: 2100:0:120"},
       {{"-x", "ext.so", "x:ip4set:f"}, "extension support is not compiled in"},
       {{"--threads", "0", "x:ip4set:f"}, "invalid --threads value `0'"},
+      {{"--tcp-query-timeout", "0", "x:ip4set:f"}, "invalid --tcp-query-timeout value `0'"},
+      {{"--tcp-max-conn-per-ip", "-1", "x:ip4set:f"}, "invalid --tcp-max-conn-per-ip value `-1'"},
       {{"--udp-backend", "epoll", "x:ip4set:f"},
        "invalid --udp-backend value `epoll' (want auto, uring or mmsg)"},
   };

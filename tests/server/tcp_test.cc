@@ -3,14 +3,21 @@
 // 512 bytes untruncated, a client that does not read cannot stall others,
 // a half-open client is closed by the idle timeout, an oversized or zero
 // length prefix closes the connection, and the connection cap refuses
-// extra connections while the others keep working.
+// extra connections while the others keep working; clients that drip a
+// query byte by byte are cut off by the query deadline so that every slot
+// comes free (UDP untouched meanwhile); the per-address limit refuses extra
+// connections from one address while other addresses still connect.
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -23,7 +30,16 @@ using std::chrono::milliseconds;
 
 class TcpClient {
  public:
-  explicit TcpClient(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+  // `source`: the local address to connect from (any 127.0.0.0/8 address
+  // works on loopback); nullptr = the kernel's choice (127.0.0.1).
+  explicit TcpClient(std::uint16_t port, const char* source = nullptr)
+      : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    if (source != nullptr) {
+      sockaddr_in from{};
+      from.sin_family = AF_INET;
+      ::inet_pton(AF_INET, source, &from.sin_addr);
+      EXPECT_EQ(::bind(fd_.get(), reinterpret_cast<sockaddr*>(&from), sizeof(from)), 0);
+    }
     sockaddr_in sin = Loopback4(port);
     connected_ = ::connect(fd_.get(), reinterpret_cast<sockaddr*>(&sin), sizeof(sin)) == 0;
   }
@@ -277,6 +293,132 @@ TEST(Tcp, RepliesLargerThan512AreNotTruncated) {
   PktPtr up = u.Ask("2.0.0.127.bl.test", 4, LDNS_RR_TYPE_ANY);
   ASSERT_NE(up, nullptr);
   EXPECT_TRUE(ldns_pkt_tc(up.get()));
+}
+
+// Issue 9 item 12: slow-drip clients (a 2-byte length, then one byte now
+// and then, each byte restarting the idle timer) fill every slot; the query
+// deadline cuts them off, so a new connection is answered within a bounded
+// time, and UDP is served throughout.
+TEST(Tcp, Issue9_SlowDripClientsAreCutOffByTheQueryDeadline) {
+  ServerConfig config = TcpConfig();
+  config.tcp_max_connections = 10;
+  config.tcp_max_per_address = 0;  // every client is 127.0.0.1 here
+  config.tcp_query_timeout = milliseconds(1000);
+  config.tcp_idle_timeout = milliseconds(10'000);
+  auto r = StartOn(config);
+  ASSERT_NE(r, nullptr);
+  std::vector<std::unique_ptr<TcpClient>> drips;
+  for (int i = 0; i < 10; ++i) {
+    drips.push_back(std::make_unique<TcpClient>(r->port));
+    ASSERT_TRUE(drips.back()->SendRaw({0x00, 0x40}));  // a 64-byte query follows... slowly
+  }
+  ASSERT_TRUE(WaitFor([&] { return r->server->IoTotals().tcp_accepted == 10; }));
+  std::atomic<bool> stop{false};
+  std::thread dripper([&] {
+    // One byte per connection every 200 ms (well inside the idle timeout),
+    // for at most 15 s.
+    for (int round = 0; round < 75 && !stop.load(); ++round) {
+      for (auto& d : drips) {
+        std::uint8_t b = 0;
+        (void)::send(d->fd(), &b, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+      }
+      std::this_thread::sleep_for(milliseconds(200));
+    }
+  });
+  // Every slot is taken now: a new connection is refused...
+  {
+    TcpClient extra(r->port);
+    EXPECT_TRUE(extra.ClosedWithin(milliseconds(2000)));
+  }
+  // ...UDP is answered meanwhile...
+  UdpClient u(r->port);
+  PktPtr up = u.Ask("2.0.0.127.bl.test", 1);
+  ASSERT_NE(up, nullptr);
+  EXPECT_EQ(Summary(up.get()), "NOERROR 127.0.0.2");
+  // ...and within a bounded time (deadline 1 s) a new connection is answered.
+  bool served = WaitFor(
+      [&]() -> bool {
+        TcpClient again(r->port);
+        if (!again.Send(MakeQuery("2.0.0.127.bl.test", 88))) return false;
+        PktPtr p = again.ReadReply(milliseconds(300));
+        return p != nullptr && ldns_pkt_id(p.get()) == 88;
+      },
+      milliseconds(10'000));
+  EXPECT_TRUE(served);
+  for (auto& d : drips) EXPECT_TRUE(d->ClosedWithin(milliseconds(5000)));
+  stop = true;
+  dripper.join();
+  EXPECT_TRUE(WaitFor([&] { return r->server->IoTotals().tcp_query_timeouts >= 10; }))
+      << r->server->IoTotals().tcp_query_timeouts;
+}
+
+// The deadline is per query, not per connection: a connection that keeps
+// sending queries in pieces, each complete within the deadline, is served
+// for longer than the deadline.
+TEST(Tcp, Issue9_QueryDeadlineRestartsWithEachQuery) {
+  ServerConfig config = TcpConfig();
+  config.tcp_query_timeout = milliseconds(1000);
+  auto r = StartOn(config);
+  ASSERT_NE(r, nullptr);
+  TcpClient c(r->port);
+  for (int i = 0; i < 6; ++i) {  // 6 x 2 x 250 ms: three times the deadline
+    std::vector<std::uint8_t> f =
+        TcpClient::Frame(MakeQuery("2.0.0.127.bl.test", static_cast<std::uint16_t>(i)));
+    const auto half = static_cast<std::ptrdiff_t>(f.size() / 2);
+    ASSERT_TRUE(c.SendRaw(std::vector<std::uint8_t>(f.begin(), f.begin() + half)));
+    std::this_thread::sleep_for(milliseconds(250));
+    ASSERT_TRUE(c.SendRaw(std::vector<std::uint8_t>(f.begin() + half, f.end())));
+    PktPtr p = c.ReadReply();
+    ASSERT_NE(p, nullptr) << i;
+    EXPECT_EQ(ldns_pkt_id(p.get()), i);
+    std::this_thread::sleep_for(milliseconds(250));
+  }
+  EXPECT_EQ(r->server->IoTotals().tcp_query_timeouts, 0u);
+}
+
+// Issue 9 item 12: one address cannot take more than tcp_max_per_address
+// slots; other addresses still connect; a freed slot is reusable.
+TEST(Tcp, Issue9_PerAddressLimitRefusesExtraConnectionsFromOneAddress) {
+  ServerConfig config = TcpConfig();
+  config.tcp_max_per_address = 3;
+  auto r = StartOn(config);
+  ASSERT_NE(r, nullptr);
+  auto ask = [&](TcpClient* c, std::uint16_t id) -> bool {
+    if (!c->Send(MakeQuery("2.0.0.127.bl.test", id))) return false;
+    PktPtr p = c->ReadReply(milliseconds(2000));
+    return p != nullptr && ldns_pkt_id(p.get()) == id;
+  };
+  std::vector<std::unique_ptr<TcpClient>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(std::make_unique<TcpClient>(r->port, "127.0.0.1"));
+    ASSERT_TRUE(ask(held.back().get(), static_cast<std::uint16_t>(i))) << i;
+  }
+  TcpClient fourth(r->port, "127.0.0.1");
+  ASSERT_TRUE(fourth.connected());  // the kernel completes the handshake
+  EXPECT_TRUE(fourth.ClosedWithin(milliseconds(2000)));
+  EXPECT_TRUE(WaitFor([&] { return r->server->IoTotals().tcp_refused_per_address == 1; }));
+  // Other addresses, each up to its own limit.
+  for (const char* other : {"127.0.0.2", "127.0.0.3"}) {
+    for (int i = 0; i < 3; ++i) {
+      TcpClient c(r->port, other);
+      ASSERT_TRUE(ask(&c, static_cast<std::uint16_t>(100 + i))) << other;
+    }
+  }
+  // A freed slot of 127.0.0.1 can be used again.
+  held.pop_back();
+  bool served = WaitFor(
+      [&]() -> bool {
+        TcpClient again(r->port, "127.0.0.1");
+        return ask(&again, 77);
+      },
+      milliseconds(3000));
+  EXPECT_TRUE(served);
+  EXPECT_EQ(r->server->IoTotals().tcp_refused, 0u);
+}
+
+TEST(Tcp, Issue9_DeadlineAndPerAddressDefaults) {
+  EXPECT_EQ(ServerConfig().tcp_query_timeout, milliseconds(2000));
+  EXPECT_EQ(ServerConfig().tcp_max_per_address, 32);
 }
 
 }  // namespace

@@ -28,6 +28,8 @@ inline constexpr int kOptThreads = 256;
 inline constexpr int kOptTcpIdle = 257;
 inline constexpr int kOptTcpMaxConn = 258;
 inline constexpr int kOptUdpBackend = 259;
+inline constexpr int kOptTcpQueryTimeout = 260;
+inline constexpr int kOptTcpMaxConnPerIp = 261;
 
 // One command-line option. `id` is the short option character or one of the
 // kOpt* values above for long-only options.
@@ -92,6 +94,14 @@ inline constexpr OptionSpec kOptions[] = {
     {kOptThreads, "threads", "N", "number of worker threads (default: one per CPU)", "2"},
     {kOptTcpIdle, "tcp-idle", "time", "close idle TCP connections after this time (10s)", "10s"},
     {kOptTcpMaxConn, "tcp-max-conn", "N", "maximum open TCP connections (default 1024)", "100"},
+    {kOptTcpQueryTimeout, "tcp-query-timeout", "time",
+     "close a TCP connection whose query is not complete this long\n"
+     "after its first byte (2s)",
+     "5s"},
+    {kOptTcpMaxConnPerIp, "tcp-max-conn-per-ip", "N",
+     "maximum open TCP connections from one client address (IPv6: one\n"
+     "/64; default 32, 0 = no limit)",
+     "8"},
     {kOptUdpBackend, "udp-backend", "auto|uring|mmsg",
      "UDP I/O: recvmmsg/sendmmsg (default, measured faster), io_uring, or auto (io_uring if the "
      "kernel has it)",
@@ -125,6 +135,11 @@ struct DaemonOptions {
   // --udp-backend. recvmmsg/sendmmsg measured faster than io_uring on one
   // core (bench/e2e_compare.sh, docs/PERFORMANCE.md), so it is the default.
   std::string udp_backend = "mmsg";
+  // --tcp-query-timeout: a TCP query must be complete this long after its
+  // first byte. --tcp-max-conn-per-ip: connections per client address
+  // (IPv6: /64); 0 = no limit.
+  std::uint32_t tcp_query_timeout_seconds = 2;
+  int tcp_max_conn_per_ip = 32;
   std::vector<std::string> zone_specs;  // the operands, in order
 };
 

@@ -60,8 +60,14 @@ struct ServerConfig {
   bool tcp = true;
   // A connection with no byte read or written for this long is closed.
   std::chrono::milliseconds tcp_idle_timeout{10'000};
+  // A query must arrive whole within this time of its first byte (a
+  // client sending a byte now and then is cut off; Knot's tcp-io-timeout).
+  std::chrono::milliseconds tcp_query_timeout{2'000};
   // Connections beyond this are accepted and closed at once.
   int tcp_max_connections = 1000;
+  // Connections from one client address (IPv4) or /64 (IPv6) beyond this
+  // are accepted and closed at once; 0 = no limit.
+  int tcp_max_per_address = 32;
   // A query whose length prefix exceeds this closes the connection.
   std::size_t tcp_max_query = 16 * 1024;
   // Replies queued for one connection beyond this stop reading from it
@@ -87,9 +93,11 @@ struct IoStats {
   std::uint64_t uring_enobufs = 0;  // provided-buffer ring ran dry (recv re-armed)
   std::uint64_t uring_rearms = 0;   // multishot recv re-armed (ENOBUFS or no F_MORE)
   std::uint64_t tcp_accepted = 0;
-  std::uint64_t tcp_refused = 0;      // over tcp_max_connections
-  std::uint64_t tcp_idle_closed = 0;  // idle timeout
-  std::uint64_t tcp_oversized = 0;    // length prefix over tcp_max_query (or 0)
+  std::uint64_t tcp_refused = 0;              // over tcp_max_connections
+  std::uint64_t tcp_idle_closed = 0;          // idle timeout
+  std::uint64_t tcp_oversized = 0;            // length prefix over tcp_max_query (or 0)
+  std::uint64_t tcp_query_timeouts = 0;       // a query not complete within tcp_query_timeout
+  std::uint64_t tcp_refused_per_address = 0;  // over tcp_max_per_address
   std::uint64_t tcp_replies = 0;
 };
 
