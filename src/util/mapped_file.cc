@@ -112,6 +112,9 @@ class LeaseThread {
     std::lock_guard<std::mutex> lock(mu_);
     return entries_.count(addr) != 0;
   }
+  // The lease thread's id (0 until it runs): lease-break signals are
+  // directed at it, so that workers' system calls are not interrupted.
+  pid_t tid() const { return tid_.load(std::memory_order_acquire); }
   LeaseStats Stats() const {
     return {leases_.load(std::memory_order_relaxed), detached_.load(std::memory_order_relaxed)};
   }
@@ -130,6 +133,8 @@ class LeaseThread {
     sa.sa_flags = SA_RESTART;
     ::sigaction(LeaseSignal(), &sa, nullptr);
     std::thread([this] { Run(); }).detach();
+    // Wait (bounded) for its id, so that the first lease is aimed at it.
+    for (int i = 0; i < 100000 && tid() == 0; ++i) std::this_thread::yield();
   }
 
   void Run() {
@@ -139,6 +144,7 @@ class LeaseThread {
     sigemptyset(&set);
     sigaddset(&set, LeaseSignal());
     pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+    tid_.store(static_cast<pid_t>(::syscall(SYS_gettid)), std::memory_order_release);
     for (;;) {
       pollfd p{g_wake_pipe[0], POLLIN, 0};
       (void)::poll(&p, g_wake_pipe[0] >= 0 ? 1 : 0, 1000);
@@ -179,6 +185,7 @@ class LeaseThread {
   std::map<void*, Entry> entries_;  // guarded by mu_
   std::atomic<std::uint64_t> leases_{0};
   std::atomic<std::uint64_t> detached_{0};
+  std::atomic<pid_t> tid_{0};
 };
 
 // Takes a read lease on `fd` whose lease break wakes the lease thread.
@@ -199,6 +206,12 @@ bool TakeLease(int fd, std::string* why) {
   if (rc != 0) {
     *why = absl::StrCat("F_SETLEASE: ", std::strerror(errno));
     return false;
+  }
+  // F_SETLEASE made the process the signal's target (any thread, whose
+  // handler wakes the lease thread); aim it at the lease thread itself.
+  if (const pid_t tid = LeaseThread::Get().tid(); tid != 0) {
+    f_owner_ex owner{F_OWNER_TID, tid};
+    (void)::fcntl(fd, F_SETOWN_EX, &owner);
   }
   return true;
 }
