@@ -118,7 +118,7 @@ std::vector<ZoneLoader::Stamp> ZoneLoader::StatAll() const {
 bool ZoneLoader::Changed() const { return !loaded_once_ || StatAll() != attempted_; }
 
 absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load(
-    const std::atomic<bool>* cancel) {
+    const std::atomic<bool>* cancel, table::ZoneSetHolder* publish_to) {
   const auto wall_start = std::chrono::steady_clock::now();
   const double cpu_start = ThreadCpuSeconds();
   attempted_ = StatAll();
@@ -292,6 +292,9 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load(
   cache_ = std::move(next);
   failed_ = std::move(next_failed);
   failed_zones_ = failed_zones.size();
+  // Published before the log says so, so that a reader of the log who then
+  // queries sees the new data.
+  if (publish_to != nullptr) publish_to->Publish(zones);
 
   for (const auto& [error, l] : lines) {
     if (error) {
@@ -404,12 +407,10 @@ void Reloader::Run() {
     bool reloaded = false;
     if (loader_->Changed()) {
       if (notify_) notify_("RELOADING=1");
-      auto zones = loader_->Load(&cancel_);
-      if (notify_) notify_("READY=1");
+      // Every dataset that loaded is published (by Load(), before its log
+      // lines), failed ones keep their previous data.
+      auto zones = loader_->Load(&cancel_, holder_);
       if (zones.ok()) {
-        // Every dataset that loaded is published, failed ones keep their
-        // previous data (logged by Load()).
-        holder_->Publish(*std::move(zones));
         reloaded = true;
         ok = loader_->failed_datasets() == 0;
       } else if (!absl::IsCancelled(zones.status())) {
@@ -417,6 +418,8 @@ void Reloader::Run() {
         LogError(std::string(zones.status().message()));
         LogError("reload failed, keeping the previous data");
       }
+      // After publishing: a client told READY sees the new data.
+      if (notify_) notify_("READY=1");
     }
     lock.lock();
     ++checks_;

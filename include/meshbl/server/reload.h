@@ -83,9 +83,10 @@ class ZoneLoader {
   // zone warnings (ZoneSet::warnings()) and "zones reloaded, time Xe/Yu
   // sec". Returns an error only when nothing can be served: the command
   // line's zone rules fail, or `cancel` was set (then nothing is logged
-  // about the datasets not tried).
+  // about the datasets not tried). With `publish_to`, the result is
+  // published there before anything is logged.
   absl::StatusOr<std::shared_ptr<const table::ZoneSet>> Load(
-      const std::atomic<bool>* cancel = nullptr);
+      const std::atomic<bool>* cancel = nullptr, table::ZoneSetHolder* publish_to = nullptr);
 
   // Datasets (text "type:files" or snapshot files) whose load was tried and
   // failed in the last Load(); 0 when all loaded.
