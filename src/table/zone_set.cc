@@ -153,11 +153,13 @@ void ZoneSet::ComputeGlue(ZoneSet* zs) {
         const Rr& rr = answer->answer[i];
         auto rd = answer->rdata(rr);
         if (rr.type != kTypeA || rd.size() != 4) continue;
-        found = true;
+        // An address already in the zone's glue adds nothing, and then
+        // rbldnsd finds "no glue" for this name (its duplicate check).
         if (std::any_of(z.glue.begin(), z.glue.end(),
                         [&](const GlueRr& g) { return std::memcmp(g.a, rd.data(), 4) == 0; })) {
           continue;
         }
+        found = true;
         if (z.glue.size() >= static_cast<std::size_t>(Answer::kMaxAdditional)) break;
         GlueRr g;
         g.owner = owner;
