@@ -48,15 +48,7 @@ double ThreadCpuSeconds() {
   return static_cast<double>(ru.ru_utime.tv_sec) + static_cast<double>(ru.ru_utime.tv_usec) / 1e6;
 }
 
-// Logs the warnings of one dataset: the first five, then a count.
-void LogWarnings(const std::vector<const zone::Diagnostic*>& w) {
-  for (std::size_t i = 0; i < w.size() && i < kMaxWarningsPerDataset; ++i) {
-    LogWarning(w[i]->ToString());
-  }
-  if (w.size() > kMaxWarningsPerDataset) {
-    LogWarning(absl::StrCat(w.size() - kMaxWarningsPerDataset, " more warnings suppressed"));
-  }
-}
+enum class Level { kInfo, kWarning, kError };
 
 }  // namespace
 
@@ -141,9 +133,20 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load(
   absl::flat_hash_map<std::string, std::vector<Stamp>> next_failed;
   std::vector<std::shared_ptr<const table::Snapshot>> snaps;
   std::vector<std::size_t> snap_source;  // the source each snapshot came from
-  // What to log, in command-line order: {true: error, false: info}.
-  std::vector<std::pair<bool, std::string>> lines;
-  std::vector<zone::Diagnostic> warnings;
+  // What to log, in command-line order, as rbldnsd logs while it loads: a
+  // dataset's warnings (at most five, then "type:files: N more warnings
+  // suppressed"), then its line or its error.
+  std::vector<std::pair<Level, std::string>> lines;
+  auto warn = [&](std::string_view key, const std::vector<zone::Diagnostic>& w) {
+    for (std::size_t k = 0; k < w.size() && k < kMaxWarningsPerDataset; ++k) {
+      lines.emplace_back(Level::kWarning, w[k].ToString());
+    }
+    if (w.size() > kMaxWarningsPerDataset) {
+      lines.emplace_back(Level::kWarning,
+                         absl::StrCat(std::string(key), ": ", w.size() - kMaxWarningsPerDataset,
+                                      " more warnings suppressed"));
+    }
+  };
 
   // One dataset (text "type:files" or "snapshot:path"): kept when its files
   // did not change since it was built, or since its last failed attempt;
@@ -171,10 +174,11 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load(
       return *std::move(built);
     }
     ++failed_now_;
-    lines.emplace_back(true, std::string(built.status().message()));
+    lines.emplace_back(Level::kError, std::string(built.status().message()));
     next_failed.emplace(key, std::move(stamps));
     if (!have_old) return nullptr;
-    lines.emplace_back(true, absl::StrCat(key, ": reload failed, keeping the previous data"));
+    lines.emplace_back(Level::kError,
+                       absl::StrCat(key, ": reload failed, keeping the previous data"));
     next.emplace(key, cached->second);
     return cached->second.snap;
   };
@@ -208,10 +212,11 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load(
             }
             table::SnapshotBuilder builder;
             std::vector<zone::Diagnostic> w;
-            MESHBL_RETURN_IF_ERROR(zone::LoadDatasets(specs, options, &builder, &w));
+            const absl::Status loaded = zone::LoadDatasets(specs, options, &builder, &w);
+            warn(key, w);
+            MESHBL_RETURN_IF_ERROR(loaded);
             MESHBL_ASSIGN_OR_RETURN(auto built,
                                     table::Snapshot::FromImage(builder.Build(options.now), key));
-            warnings.insert(warnings.end(), w.begin(), w.end());
             // rbldnsd's per-dataset line: spec, newest file time (UTC), entries.
             for (std::uint32_t d = 0; d < built->datasets().size(); ++d) {
               const auto& rec = built->datasets()[d];
@@ -221,8 +226,8 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load(
                 if (src.dataset == d) newest = std::max(newest, src.mtime);
               }
               lines.emplace_back(
-                  false, absl::StrCat(std::string(built->String(rec.spec)), ": ", StampText(newest),
-                                      ": ", rec.entry_count, " entries"));
+                  Level::kInfo, absl::StrCat(std::string(built->String(rec.spec)), ": ",
+                                             StampText(newest), ": ", rec.entry_count, " entries"));
             }
             return std::shared_ptr<const table::Snapshot>(std::move(built));
           });
@@ -243,18 +248,19 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load(
     for (const std::string& path : s.snapshot_files) {
       std::string want;
       const bool named = !s.snapshot_zone.empty() && dns::ParseName(s.snapshot_zone, &want);
-      auto snap = one(
-          absl::StrCat("snapshot:", path), {StatFile(path)},
-          [&]() -> absl::StatusOr<std::shared_ptr<const table::Snapshot>> {
-            MESHBL_ASSIGN_OR_RETURN(auto opened, table::Snapshot::Open(path));
-            std::uint64_t entries = 0;
-            for (const auto& d : opened->datasets()) entries += d.entry_count;
-            lines.emplace_back(
-                false, absl::StrCat("snapshot:", path, ": ", StampText(opened->header().build_time),
-                                    ": ", opened->datasets().size(), " datasets, ",
-                                    opened->zones().size(), " zones, ", entries, " entries"));
-            return std::shared_ptr<const table::Snapshot>(std::move(opened));
-          });
+      auto snap =
+          one(absl::StrCat("snapshot:", path), {StatFile(path)},
+              [&]() -> absl::StatusOr<std::shared_ptr<const table::Snapshot>> {
+                MESHBL_ASSIGN_OR_RETURN(auto opened, table::Snapshot::Open(path));
+                std::uint64_t entries = 0;
+                for (const auto& d : opened->datasets()) entries += d.entry_count;
+                lines.emplace_back(
+                    Level::kInfo,
+                    absl::StrCat("snapshot:", path, ": ", StampText(opened->header().build_time),
+                                 ": ", opened->datasets().size(), " datasets, ",
+                                 opened->zones().size(), " zones, ", entries, " entries"));
+                return std::shared_ptr<const table::Snapshot>(std::move(opened));
+              });
       if (snap == nullptr) {
         if (named) {
           fail_zone({reinterpret_cast<const std::uint8_t*>(want.data()), want.size()});
@@ -267,9 +273,11 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load(
           if (snap->String(z.name) == want) found = true;
         }
         if (!found) {
-          warnings.push_back(zone::Diagnostic{
-              path, 0,
-              absl::StrCat("has no zone `", s.snapshot_zone, "' (serving the snapshot's zones)")});
+          lines.emplace_back(Level::kWarning,
+                             zone::Diagnostic{path, 0,
+                                              absl::StrCat("has no zone `", s.snapshot_zone,
+                                                           "' (serving the snapshot's zones)")}
+                                 .ToString());
         }
       }
       snap_source.push_back(i);
@@ -296,42 +304,42 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load(
   // queries sees the new data.
   if (publish_to != nullptr) publish_to->Publish(zones);
 
-  for (const auto& [error, l] : lines) {
-    if (error) {
-      LogError(l);
-    } else {
-      LogInfo(l);
+  for (const auto& [level, l] : lines) {
+    switch (level) {
+      case Level::kInfo:
+        LogInfo(l);
+        break;
+      case Level::kWarning:
+        LogWarning(l);
+        break;
+      case Level::kError:
+        LogError(l);
+        break;
     }
   }
-  // Warnings grouped per dataset (by the files it reads), capped at five.
-  std::vector<bool> logged(warnings.size(), false);
-  std::vector<std::string> seen_specs;
-  for (const SourceSpec& s : sources_) {
-    const std::vector<std::string>& files = s.is_snapshot ? s.snapshot_files : s.text.files;
-    const std::string& key = s.is_snapshot ? s.arg : s.text.dataset_spec;
-    if (std::find(seen_specs.begin(), seen_specs.end(), key) != seen_specs.end()) continue;
-    seen_specs.push_back(key);
-    std::vector<const zone::Diagnostic*> mine;
-    for (std::size_t i = 0; i < warnings.size(); ++i) {
-      if (!logged[i] && std::find(files.begin(), files.end(), warnings[i].file) != files.end()) {
-        logged[i] = true;
-        mine.push_back(&warnings[i]);
-      }
-    }
-    LogWarnings(mine);
-  }
-  std::vector<const zone::Diagnostic*> rest;
-  for (std::size_t i = 0; i < warnings.size(); ++i) {
-    if (!logged[i]) rest.push_back(&warnings[i]);
-  }
-  LogWarnings(rest);
   for (const std::string& w : zones->warnings()) LogWarning(w);
 
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   LogInfo(absl::StrFormat("zones reloaded, time %.2fe/%.2fu sec", wall,
                           ThreadCpuSeconds() - cpu_start));
+  expired_logged_.clear();  // rbldnsd reports an expired zone again after each reload
+  LogNewlyExpired(*zones);
   return zones;
+}
+
+void ZoneLoader::LogNewlyExpired(const table::ZoneSet& zones) {
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));
+  for (const table::ZoneNode& z : zones.zones()) {
+    if (z.failed || z.expires == 0 || z.expires >= now) continue;
+    std::string name = dns::NameToText(z.name);
+    if (std::find(expired_logged_.begin(), expired_logged_.end(), name) != expired_logged_.end()) {
+      continue;
+    }
+    LogWarning(absl::StrCat("zone ", name.substr(0, 70),
+                            ": zone data expired, zone will not be serviced"));
+    expired_logged_.push_back(std::move(name));
+  }
 }
 
 Reloader::Reloader(ZoneLoader* loader, table::ZoneSetHolder* holder, Notify notify)
@@ -405,7 +413,11 @@ void Reloader::Run() {
     lock.unlock();
     bool ok = true;
     bool reloaded = false;
-    if (loader_->Changed()) {
+    if (!loader_->Changed()) {
+      if (auto current = holder_->Current(); current != nullptr) {
+        loader_->LogNewlyExpired(*current);
+      }
+    } else {
       if (notify_) notify_("RELOADING=1");
       // Every dataset that loaded is published (by Load(), before its log
       // lines), failed ones keep their previous data.

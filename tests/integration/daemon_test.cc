@@ -788,7 +788,8 @@ TEST(Meshbld, WarningsAreCappedAtFivePerDataset) {
   ASSERT_TRUE(d.WaitStarted()) << d.Out() << d.Err();
   EXPECT_EQ(d.Count("meshbld: ip4:"), 5) << d.Err();
   EXPECT_NE(d.Err().find("meshbld: ip4:2: "), std::string::npos) << d.Err();
-  EXPECT_NE(d.Err().find("meshbld: 3 more warnings suppressed"), std::string::npos) << d.Err();
+  EXPECT_NE(d.Err().find("meshbld: ip4set:ip4: 3 more warnings suppressed"), std::string::npos)
+      << d.Err();
   d.Signal(SIGTERM);
   EXPECT_EQ(d.WaitExit(), 0);
 }

@@ -75,16 +75,15 @@ class ZoneLoader {
 
   // Loads every source whose files changed since its last attempt (all of
   // them the first time), keeping the others as they are. Logs, in
-  // command-line order, one line per dataset it (re)built ("type:files:
-  // YYYYMMDD hhmmss: N entries", UTC time of the newest file) or the error
-  // of one that failed ("file:line: reason", then "type:files: reload
-  // failed, keeping the previous data" when it has previous data); then at
-  // most 5 warnings per dataset and "N more warnings suppressed"; then the
-  // zone warnings (ZoneSet::warnings()) and "zones reloaded, time Xe/Yu
-  // sec". Returns an error only when nothing can be served: the command
-  // line's zone rules fail, or `cancel` was set (then nothing is logged
-  // about the datasets not tried). With `publish_to`, the result is
-  // published there before anything is logged.
+  // command-line order as rbldnsd does, for each dataset it tried: at most 5
+  // of its warnings and "type:files: N more warnings suppressed", then its
+  // line ("type:files: YYYYMMDD hhmmss: N entries", UTC time of the newest
+  // file) or its error ("file:line: reason", then "type:files: reload
+  // failed, keeping the previous data" when it has previous data); then the
+  // zone warnings (ZoneSet::warnings()), "zones reloaded, time Xe/Yu sec"
+  // and the expired zones (LogNewlyExpired). Returns an error only when nothing can be served: the
+  // command line's zone rules fail, or `cancel` was set (then nothing is logged about the datasets
+  // not tried). With `publish_to`, the result is published there before anything is logged.
   absl::StatusOr<std::shared_ptr<const table::ZoneSet>> Load(
       const std::atomic<bool>* cancel = nullptr, table::ZoneSetHolder* publish_to = nullptr);
 
@@ -93,6 +92,12 @@ class ZoneLoader {
   std::size_t failed_datasets() const { return failed_now_; }
   // Zones served as failed (SERVFAIL) after the last Load().
   std::size_t failed_zones() const { return failed_zones_; }
+
+  // Logs rbldnsd's "zone Z: zone data expired, zone will not be serviced"
+  // once for each zone of `zones` whose `$TIMESTAMP` expiry has passed
+  // (again after each Load(), as rbldnsd does after each reload). Load()
+  // calls it; the Reloader calls it at every check that reloads nothing.
+  void LogNewlyExpired(const table::ZoneSet& zones);
 
  private:
   struct Stamp {
@@ -123,6 +128,7 @@ class ZoneLoader {
   bool loaded_once_ = false;
   std::size_t failed_now_ = 0;
   std::size_t failed_zones_ = 0;
+  std::vector<std::string> expired_logged_;  // zones reported as expired
 };
 
 // Runs reload checks on a background thread and publishes the result.
