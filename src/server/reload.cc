@@ -50,6 +50,15 @@ double ThreadCpuSeconds() {
 
 enum class Level { kInfo, kWarning, kError };
 
+// A dataset as rbldnsd names it at the start of its log lines: "type:files",
+// the files cut at 60 characters ("%s:%.60s").
+std::string DatasetName(std::string_view spec) {
+  const std::size_t colon = spec.find(':');
+  if (colon == std::string_view::npos) return std::string(spec);
+  return absl::StrCat(std::string(spec.substr(0, colon + 1)),
+                      std::string(spec.substr(colon + 1, 60)));
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<SourceSpec>> ParseSourceSpecs(const std::vector<std::string>& args) {
@@ -143,7 +152,7 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load(
     }
     if (w.size() > kMaxWarningsPerDataset) {
       lines.emplace_back(Level::kWarning,
-                         absl::StrCat(std::string(key), ": ", w.size() - kMaxWarningsPerDataset,
+                         absl::StrCat(DatasetName(key), ": ", w.size() - kMaxWarningsPerDataset,
                                       " more warnings suppressed"));
     }
   };
@@ -177,8 +186,8 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load(
     lines.emplace_back(Level::kError, std::string(built.status().message()));
     next_failed.emplace(key, std::move(stamps));
     if (!have_old) return nullptr;
-    lines.emplace_back(Level::kError,
-                       absl::StrCat(key, ": reload failed, keeping the previous data"));
+    lines.emplace_back(Level::kError, absl::StrCat(DatasetName(key),
+                                                   ": reload failed, keeping the previous data"));
     next.emplace(key, cached->second);
     return cached->second.snap;
   };
@@ -226,7 +235,7 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load(
                 if (src.dataset == d) newest = std::max(newest, src.mtime);
               }
               lines.emplace_back(
-                  Level::kInfo, absl::StrCat(std::string(built->String(rec.spec)), ": ",
+                  Level::kInfo, absl::StrCat(DatasetName(built->String(rec.spec)), ": ",
                                              StampText(newest), ": ", rec.entry_count, " entries"));
             }
             return std::shared_ptr<const table::Snapshot>(std::move(built));

@@ -44,6 +44,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -52,6 +53,7 @@
 
 #include "gtest/gtest.h"
 #include "wire_test_util.h"
+#include "zone_gen.h"
 
 // ldns last: its C headers define macros that upset C++ standard headers.
 #include <ldns/ldns.h>  // NOLINT(build/include_order)
@@ -642,6 +644,74 @@ TEST(FailureDifferential, Issue9_StartupZoneWarningsMatchRbldnsd) {
     if (HasFailure()) return;
   }
   EXPECT_GT(warned, 0) << "the generator produced glue warnings";
+}
+
+// Every warning of a log in one form: rbldnsd's "file F(L): msg" and
+// "file F: msg" become meshbld's "F:L: msg" and "F: msg"; dataset and zone
+// lines stay as they are. Info lines (dataset summaries, listening, stats,
+// reload times) are left out: only warnings and errors are kept.
+std::vector<std::string> AllWarnings(const std::string& log, const std::string& program) {
+  static const std::vector<std::string> kInfo = {"listening on", "started (", "zones reloaded",
+                                                 "terminating", "stats for"};
+  std::vector<std::string> out;
+  std::istringstream in(log);
+  std::string line;
+  const std::string prefix = program + ": ";
+  while (std::getline(in, line)) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    line = line.substr(prefix.size());
+    if (std::any_of(kInfo.begin(), kInfo.end(),
+                    [&](const std::string& k) { return line.find(k) != std::string::npos; })) {
+      continue;
+    }
+    // A dataset's summary: "type:files: YYYYMMDD hhmmss: ..." (both).
+    static const std::regex kSummary(R"(^[a-z0-9]+:[^ ]*: \d{8} \d{6}: .*$)");
+    if (std::regex_match(line, kSummary)) continue;
+    // rbldnsd's summaries of the datasets inside a combined one.
+    if (line.rfind("combined:", 0) == 0 && line.find("warnings suppressed") == std::string::npos) {
+      continue;
+    }
+    // rbldnsd's ip4trie/ip6trie/acl statistics lines.
+    if (line.find(": ip4 trie: ") != std::string::npos ||
+        line.find(": ip6 trie: ") != std::string::npos) {
+      continue;
+    }
+    static const std::regex kFileLine(R"(^file (.*)\((\d+)\): (.*)$)");
+    static const std::regex kFile(R"(^file ([^ ]*): (.*)$)");
+    std::smatch m;
+    if (std::regex_match(line, m, kFileLine)) {
+      line = m[1].str() + ":" + m[2].str() + ": " + m[3].str();
+    } else if (std::regex_match(line, m, kFile)) {
+      line = m[1].str() + ": " + m[2].str();
+    }
+    out.push_back(line);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// zone_gen.h's generated data (every dataset type, malformed lines among
+// them, an expired zone): the same warnings, line for line, in both logs.
+TEST(FailureDifferential, Issue9_WarningsOnGeneratedDataMatchRbldnsd) {
+  if (!HaveRbldnsd()) GTEST_SKIP() << kRbldnsd << " is not installed";
+  Dir dir;
+  Generator gen(dir.path().string());
+  gen.Run();
+  Server rbl, mesh;
+  ASSERT_TRUE(rbl.Start(false, dir.path().string(), gen.specs(), true, dir / "r.log")) << rbl.Log();
+  ASSERT_TRUE(mesh.Start(true, dir.path().string(), gen.specs(), true, dir / "m.log"))
+      << mesh.Log();
+  const auto r = AllWarnings(rbl.Log(), "rbldnsd");
+  const auto m = AllWarnings(mesh.Log(), "meshbld");
+  std::vector<std::string> only_r, only_m;
+  std::set_difference(r.begin(), r.end(), m.begin(), m.end(), std::back_inserter(only_r));
+  std::set_difference(m.begin(), m.end(), r.begin(), r.end(), std::back_inserter(only_m));
+  std::string diff;
+  for (const std::string& l : only_r) diff += "  rbldnsd only: " + l + "\n";
+  for (const std::string& l : only_m) diff += "  meshbld only: " + l + "\n";
+  EXPECT_TRUE(diff.empty()) << diff;
+  EXPECT_GT(r.size(), 3u) << "the generated data gives warnings";
+  std::printf("%zu warnings compared\n", r.size());
 }
 
 }  // namespace
