@@ -235,5 +235,35 @@ TEST_F(ReloadTest, ReloaderPublishesAndKeepsOldDataOnFailure) {
   reloader.Stop();
 }
 
+// SIGTERM's path: StopWithin() while a reload of many datasets runs stops
+// the thread (between datasets or after the reload), joined within the
+// limit; what is published is a whole ZoneSet, old or new.
+TEST_F(ReloadTest, StopWithinEndsAReloadInProgress) {
+  std::vector<std::string> args;
+  for (int i = 0; i < 40; ++i) {
+    const std::string file = P("d" + std::to_string(i));
+    std::string text = ":2:gen1\n";
+    for (int k = 0; k < 2000; ++k) text += "10." + std::to_string(k % 256) + ".0.1\n";
+    Write(file, text + "1.2.3.4\n");
+    args.push_back("z" + std::to_string(i) + ".test:ip4set:" + file);
+  }
+  auto specs = ParseSourceSpecs(args);
+  ASSERT_TRUE(specs.ok());
+  ZoneLoader loader(*specs, {});
+  table::ZoneSetHolder holder;
+  auto first = loader.Load();
+  ASSERT_TRUE(first.ok());
+  holder.Publish(*first);
+  for (int i = 0; i < 40; ++i) Write(P("d" + std::to_string(i)), ":2:gen2\n1.2.3.4\n");
+  Reloader reloader(&loader, &holder);
+  reloader.Start();
+  reloader.RequestCheck();
+  std::this_thread::sleep_for(1ms);
+  EXPECT_TRUE(reloader.StopWithin(10s));
+  const std::string txt = Txt(*holder.Current(), "4.3.2.1.z0.test");
+  EXPECT_TRUE(txt == "gen1" || txt == "gen2") << txt;
+  EXPECT_EQ(Txt(*holder.Current(), "4.3.2.1.z39.test"), txt) << "never half a reload";
+}
+
 }  // namespace
 }  // namespace meshbl::server
