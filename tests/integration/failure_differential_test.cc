@@ -6,9 +6,10 @@
 //  - start, -n -q: zone sets of several zones (one a sub-zone of another,
 //    datasets shared between zones) whose data files are each drawn from
 //    {valid, missing, unreadable (mode 000; both daemons run as another
-//    user), invalid ($TIMESTAMP in the future)}: meshbld and rbldnsd give
-//    the same rcode and answers for listed and unlisted names of every
-//    zone; only the zones that use a failed dataset answer SERVFAIL;
+//    user), invalid ($TIMESTAMP in the future, or a corrupt gzip)}:
+//    meshbld and rbldnsd give the same rcode and answers for listed and
+//    unlisted names of every zone; only the zones that use a failed
+//    dataset answer SERVFAIL;
 //  - start without -q: both exit 1 exactly when a dataset fails, and both
 //    serve otherwise;
 //  - reloads: from such a start, several steps in which every dataset's
@@ -121,9 +122,12 @@ std::string Content(const Dataset& ds, int d, int v) {
   return o.str();
 }
 
-// A fatal line for both servers: a $TIMESTAMP in the future.
+// A file both servers refuse, two kinds by turn: a fatal line (a
+// $TIMESTAMP in the future) or a gzip header followed by garbage.
 std::string Invalid(const Dataset& ds, int d, int v) {
-  return "$TIMESTAMP 20300101\n" + Content(ds, d, v);
+  if ((d + v) % 2 == 0) return "$TIMESTAMP 20300101\n" + Content(ds, d, v);
+  return std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 10) + "not deflate data " +
+         Content(ds, d, v);
 }
 
 // Names worth asking in zone `z` for the generations 0..max_v.
