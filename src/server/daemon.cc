@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
@@ -42,6 +43,9 @@ namespace meshbl::server {
 namespace {
 
 std::int64_t Now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+// How long SIGTERM waits for a reload in progress to stop.
+constexpr std::chrono::milliseconds kStopLimit{2000};
 
 std::string Errno() { return std::strerror(errno); }
 
@@ -306,10 +310,18 @@ int ControlLoop(const Running& r, const sigset_t& mask) {
           LogInfo(line);
         }
         (void)r.stats->WriteTimestamp(now);
-        r.reloader->Stop();
         if (r.query_log != nullptr) {
           r.query_log->Stop();
           LogInfo(r.query_log->StatsLine());
+        }
+        // A reload in progress is abandoned between two datasets; one still
+        // inside a long dataset after kStopLimit is left behind: the process
+        // ends at once (its data is only in memory), so SIGTERM always exits
+        // within a few seconds.
+        if (!r.reloader->StopWithin(kStopLimit)) {
+          LogWarning("a reload is still running: exiting without waiting for it");
+          std::fflush(nullptr);
+          _exit(0);
         }
         close(sfd);
         if (tfd >= 0) close(tfd);
@@ -333,10 +345,8 @@ int DumpAndExit(const DaemonOptions& o, std::vector<SourceSpec> sources) {
   }
   ZoneLoader loader(std::move(sources), o.load);
   auto zones = loader.Load();
-  if (!zones.ok()) {
-    LogError(std::string(zones.status().message()));
-    return Fatal("zone loading errors, aborting");
-  }
+  if (!zones.ok()) LogError(std::string(zones.status().message()));
+  if (!zones.ok() || loader.failed_datasets() > 0) return Fatal("zone loading errors, aborting");
   bool written = true;
   table::DumpOptions dump;
   dump.now = Now();
@@ -447,6 +457,7 @@ int RunDaemon(const DaemonOptions& o) {
     if (absl::Status st = start_server(); !st.ok()) return Fatal(st);
     parent.Notify(true);
     Detach(o.syslog_facility);
+    // A dataset that fails only fails the zones that use it (SERVFAIL).
     auto zones = loader.Load();
     if (zones.ok()) {
       holder.Publish(*std::move(zones));
@@ -455,15 +466,18 @@ int RunDaemon(const DaemonOptions& o) {
       LogError("zone loading errors, serving no data until they are fixed");
     }
   } else {
-    // Load before serving (with -n -q too; -q only makes errors non-fatal).
+    // Load before serving (with -n -q too; -q only makes errors non-fatal:
+    // the zones of a dataset that failed answer SERVFAIL, the others serve).
     if (absl::Status st = SetEffective(*creds, true); !st.ok()) return Fatal(st);
     auto zones = loader.Load();
     if (absl::Status st = SetEffective(*creds, false); !st.ok()) return Fatal(st);
+    if (!zones.ok()) LogError(std::string(zones.status().message()));
+    if (!o.quick && (!zones.ok() || loader.failed_datasets() > 0)) {
+      return Fatal("zone loading errors, aborting");
+    }
     if (zones.ok()) {
       holder.Publish(*std::move(zones));
     } else {
-      LogError(std::string(zones.status().message()));
-      if (!o.quick) return Fatal("zone loading errors, aborting");
       LogError("zone loading errors, serving no data until they are fixed");
     }
     if (absl::Status st = start_server(); !st.ok()) return Fatal(st);

@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <ctime>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -46,14 +48,15 @@ double ThreadCpuSeconds() {
   return static_cast<double>(ru.ru_utime.tv_sec) + static_cast<double>(ru.ru_utime.tv_usec) / 1e6;
 }
 
-// Logs the warnings of one dataset: the first five, then a count.
-void LogWarnings(const std::vector<const zone::Diagnostic*>& w) {
-  for (std::size_t i = 0; i < w.size() && i < kMaxWarningsPerDataset; ++i) {
-    LogWarning(w[i]->ToString());
-  }
-  if (w.size() > kMaxWarningsPerDataset) {
-    LogWarning(absl::StrCat(w.size() - kMaxWarningsPerDataset, " more warnings suppressed"));
-  }
+enum class Level { kInfo, kWarning, kError };
+
+// A dataset as rbldnsd names it at the start of its log lines: "type:files",
+// the files cut at 60 characters ("%s:%.60s").
+std::string DatasetName(std::string_view spec) {
+  const std::size_t colon = spec.find(':');
+  if (colon == std::string_view::npos) return std::string(spec);
+  return absl::StrCat(std::string(spec.substr(0, colon + 1)),
+                      std::string(spec.substr(colon + 1, 60)));
 }
 
 }  // namespace
@@ -96,6 +99,7 @@ ZoneLoader::Stamp ZoneLoader::StatFile(const std::string& path) {
   if (stat(path.c_str(), &sb) == 0) {
     st.ok = true;
     st.mtime = static_cast<std::int64_t>(sb.st_mtim.tv_sec) * 1000000000 + sb.st_mtim.tv_nsec;
+    st.ctime = static_cast<std::int64_t>(sb.st_ctim.tv_sec) * 1000000000 + sb.st_ctim.tv_nsec;
     st.size = static_cast<std::int64_t>(sb.st_size);
     st.inode = static_cast<std::uint64_t>(sb.st_ino);
   }
@@ -114,11 +118,13 @@ std::vector<ZoneLoader::Stamp> ZoneLoader::StatAll() const {
 
 bool ZoneLoader::Changed() const { return !loaded_once_ || StatAll() != attempted_; }
 
-absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load() {
+absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load(
+    const std::atomic<bool>* cancel, table::ZoneSetHolder* publish_to) {
   const auto wall_start = std::chrono::steady_clock::now();
   const double cpu_start = ThreadCpuSeconds();
   attempted_ = StatAll();
   loaded_once_ = true;
+  failed_now_ = 0;
 
   zone::LoadOptions options = options_;
   options.now = static_cast<std::int64_t>(std::time(nullptr));
@@ -133,67 +139,157 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load() {
   }
   MESHBL_RETURN_IF_ERROR(zone::CheckZoneSpecs(all_text));
   absl::flat_hash_map<std::string, CachedDataset> next;
+  absl::flat_hash_map<std::string, std::vector<Stamp>> next_failed;
   std::vector<std::shared_ptr<const table::Snapshot>> snaps;
   std::vector<std::size_t> snap_source;  // the source each snapshot came from
-  std::vector<std::string> lines;
-  std::vector<zone::Diagnostic> warnings;
+  // What to log, in command-line order, as rbldnsd logs while it loads: a
+  // dataset's warnings (at most five, then "type:files: N more warnings
+  // suppressed"), then its line or its error.
+  std::vector<std::pair<Level, std::string>> lines;
+  auto warn = [&](std::string_view key, const std::vector<zone::Diagnostic>& w) {
+    for (std::size_t k = 0; k < w.size() && k < kMaxWarningsPerDataset; ++k) {
+      lines.emplace_back(Level::kWarning, w[k].ToString());
+    }
+    if (w.size() > kMaxWarningsPerDataset) {
+      lines.emplace_back(Level::kWarning,
+                         absl::StrCat(DatasetName(key), ": ", w.size() - kMaxWarningsPerDataset,
+                                      " more warnings suppressed"));
+    }
+  };
+
+  // One dataset (text "type:files" or "snapshot:path"): kept when its files
+  // did not change since it was built, or since its last failed attempt;
+  // otherwise built by `build`. On failure the previous data, if any, stays.
+  // Returns the data to serve, or nullptr when it has none.
+  auto one = [&](const std::string& key, std::vector<Stamp> stamps,
+                 auto build) -> std::shared_ptr<const table::Snapshot> {
+    if (auto it = next.find(key); it != next.end()) return it->second.snap;
+    if (next_failed.contains(key)) return nullptr;  // shared by several specs: tried once
+    auto cached = cache_.find(key);
+    const bool have_old = cached != cache_.end();
+    if (have_old && cached->second.stamps == stamps) {
+      next.emplace(key, cached->second);
+      return cached->second.snap;
+    }
+    if (auto f = failed_.find(key); f != failed_.end() && f->second == stamps) {
+      next_failed.emplace(key, std::move(stamps));  // still broken: not tried again
+      if (!have_old) return nullptr;
+      next.emplace(key, cached->second);
+      return cached->second.snap;
+    }
+    absl::StatusOr<std::shared_ptr<const table::Snapshot>> built = build();
+    if (built.ok()) {
+      next.emplace(key, CachedDataset{std::move(stamps), *built});
+      return *std::move(built);
+    }
+    ++failed_now_;
+    lines.emplace_back(Level::kError, std::string(built.status().message()));
+    next_failed.emplace(key, std::move(stamps));
+    if (!have_old) return nullptr;
+    lines.emplace_back(Level::kError, absl::StrCat(DatasetName(key),
+                                                   ": reload failed, keeping the previous data"));
+    next.emplace(key, cached->second);
+    return cached->second.snap;
+  };
+
+  std::vector<std::vector<std::uint8_t>> failed_zones;
+  auto fail_zone = [&](std::span<const std::uint8_t> name) {
+    if (name.empty()) return;
+    std::vector<std::uint8_t> z(name.begin(), name.end());
+    if (std::find(failed_zones.begin(), failed_zones.end(), z) == failed_zones.end()) {
+      failed_zones.push_back(std::move(z));
+    }
+  };
+
   for (std::size_t i = 0; i < sources_.size(); ++i) {
+    if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
+      return absl::CancelledError("reload abandoned");
+    }
     const SourceSpec& s = sources_[i];
     if (!s.is_snapshot) {
       const std::string& key = s.text.dataset_spec;
-      if (next.contains(key)) continue;
       std::vector<Stamp> stamps;
       for (const std::string& f : s.text.files) stamps.push_back(StatFile(f));
-      auto cached = cache_.find(key);
-      if (cached != cache_.end() && cached->second.stamps == stamps) {
-        next.emplace(key, cached->second);
-      } else {
-        std::vector<zone::ZoneSpec> specs;
-        for (const SourceSpec& t : sources_) {
-          if (!t.is_snapshot && t.text.dataset_spec == key) specs.push_back(t.text);
+      const bool fresh = !next.contains(key);
+      auto snap = one(
+          key, std::move(stamps), [&]() -> absl::StatusOr<std::shared_ptr<const table::Snapshot>> {
+            std::vector<zone::ZoneSpec> specs;
+            for (const SourceSpec& t : sources_) {
+              if (!t.is_snapshot && t.text.dataset_spec == key) {
+                specs.push_back(t.text);
+              }
+            }
+            table::SnapshotBuilder builder;
+            std::vector<zone::Diagnostic> w;
+            const absl::Status loaded = zone::LoadDatasets(specs, options, &builder, &w);
+            warn(key, w);
+            MESHBL_RETURN_IF_ERROR(loaded);
+            MESHBL_ASSIGN_OR_RETURN(auto built,
+                                    table::Snapshot::FromImage(builder.Build(options.now), key));
+            // rbldnsd's per-dataset line: spec, newest file time (UTC), entries.
+            for (std::uint32_t d = 0; d < built->datasets().size(); ++d) {
+              const auto& rec = built->datasets()[d];
+              if (rec.parent != table::format::kNone) continue;
+              std::int64_t newest = 0;
+              for (const auto& src : built->sources()) {
+                if (src.dataset == d) newest = std::max(newest, src.mtime);
+              }
+              lines.emplace_back(
+                  Level::kInfo, absl::StrCat(DatasetName(built->String(rec.spec)), ": ",
+                                             StampText(newest), ": ", rec.entry_count, " entries"));
+            }
+            return std::shared_ptr<const table::Snapshot>(std::move(built));
+          });
+      if (snap == nullptr) {
+        // rbldnsd: an ACL that never loaded leaves its zone without one.
+        if (s.text.type != table::DatasetType::kAcl) {
+          fail_zone(
+              {reinterpret_cast<const std::uint8_t*>(s.text.zone.data()), s.text.zone.size()});
         }
-        table::SnapshotBuilder builder;
-        MESHBL_RETURN_IF_ERROR(zone::LoadDatasets(specs, options, &builder, &warnings));
-        MESHBL_ASSIGN_OR_RETURN(auto snap,
-                                table::Snapshot::FromImage(builder.Build(options.now), key));
-        // rbldnsd's per-dataset line: spec, newest file time (UTC), entries.
-        for (std::uint32_t d = 0; d < snap->datasets().size(); ++d) {
-          const auto& rec = snap->datasets()[d];
-          if (rec.parent != table::format::kNone) continue;
-          std::int64_t newest = 0;
-          for (const auto& src : snap->sources()) {
-            if (src.dataset == d) newest = std::max(newest, src.mtime);
-          }
-          lines.push_back(absl::StrCat(std::string(snap->String(rec.spec)), ": ", StampText(newest),
-                                       ": ", rec.entry_count, " entries"));
-        }
-        next.emplace(key, CachedDataset{std::move(stamps), std::move(snap)});
+        continue;
       }
-      snaps.push_back(next[key].snap);
-      snap_source.push_back(i);
+      if (fresh) {
+        snaps.push_back(std::move(snap));
+        snap_source.push_back(i);
+      }
       continue;
     }
     for (const std::string& path : s.snapshot_files) {
-      snap_source.push_back(i);
-      MESHBL_ASSIGN_OR_RETURN(auto snap, table::Snapshot::Open(path));
-      std::uint64_t entries = 0;
-      for (const auto& d : snap->datasets()) entries += d.entry_count;
-      lines.push_back(absl::StrCat("snapshot:", path, ": ", StampText(snap->header().build_time),
-                                   ": ", snap->datasets().size(), " datasets, ",
-                                   snap->zones().size(), " zones, ", entries, " entries"));
       std::string want;
-      if (!s.snapshot_zone.empty() && dns::ParseName(s.snapshot_zone, &want)) {
+      const bool named = !s.snapshot_zone.empty() && dns::ParseName(s.snapshot_zone, &want);
+      auto snap =
+          one(absl::StrCat("snapshot:", path), {StatFile(path)},
+              [&]() -> absl::StatusOr<std::shared_ptr<const table::Snapshot>> {
+                MESHBL_ASSIGN_OR_RETURN(auto opened, table::Snapshot::Open(path));
+                std::uint64_t entries = 0;
+                for (const auto& d : opened->datasets()) entries += d.entry_count;
+                lines.emplace_back(
+                    Level::kInfo,
+                    absl::StrCat("snapshot:", path, ": ", StampText(opened->header().build_time),
+                                 ": ", opened->datasets().size(), " datasets, ",
+                                 opened->zones().size(), " zones, ", entries, " entries"));
+                return std::shared_ptr<const table::Snapshot>(std::move(opened));
+              });
+      if (snap == nullptr) {
+        if (named) {
+          fail_zone({reinterpret_cast<const std::uint8_t*>(want.data()), want.size()});
+        }
+        continue;
+      }
+      if (named) {
         bool found = false;
         for (const auto& z : snap->zones()) {
-          const std::string_view name = snap->String(z.name);
-          if (name == want) found = true;
+          if (snap->String(z.name) == want) found = true;
         }
         if (!found) {
-          warnings.push_back(zone::Diagnostic{
-              path, 0,
-              absl::StrCat("has no zone `", s.snapshot_zone, "' (serving the snapshot's zones)")});
+          lines.emplace_back(Level::kWarning,
+                             zone::Diagnostic{path, 0,
+                                              absl::StrCat("has no zone `", s.snapshot_zone,
+                                                           "' (serving the snapshot's zones)")}
+                                 .ToString());
         }
       }
+      snap_source.push_back(i);
       snaps.push_back(std::move(snap));
     }
   }
@@ -209,38 +305,50 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load() {
     }
     return snap_source[k];
   };
-  MESHBL_ASSIGN_OR_RETURN(auto zones, table::ZoneSet::Create(std::move(snaps), rank));
+  MESHBL_ASSIGN_OR_RETURN(auto zones, table::ZoneSet::Create(std::move(snaps), rank, failed_zones));
   cache_ = std::move(next);
+  failed_ = std::move(next_failed);
+  failed_zones_ = failed_zones.size();
+  // Published before the log says so, so that a reader of the log who then
+  // queries sees the new data.
+  if (publish_to != nullptr) publish_to->Publish(zones);
 
-  for (const std::string& l : lines) LogInfo(l);
-  // Warnings grouped per dataset (by the files it reads), capped at five.
-  std::vector<bool> logged(warnings.size(), false);
-  std::vector<std::string> seen_specs;
-  for (const SourceSpec& s : sources_) {
-    const std::vector<std::string>& files = s.is_snapshot ? s.snapshot_files : s.text.files;
-    const std::string& key = s.is_snapshot ? s.arg : s.text.dataset_spec;
-    if (std::find(seen_specs.begin(), seen_specs.end(), key) != seen_specs.end()) continue;
-    seen_specs.push_back(key);
-    std::vector<const zone::Diagnostic*> mine;
-    for (std::size_t i = 0; i < warnings.size(); ++i) {
-      if (!logged[i] && std::find(files.begin(), files.end(), warnings[i].file) != files.end()) {
-        logged[i] = true;
-        mine.push_back(&warnings[i]);
-      }
+  for (const auto& [level, l] : lines) {
+    switch (level) {
+      case Level::kInfo:
+        LogInfo(l);
+        break;
+      case Level::kWarning:
+        LogWarning(l);
+        break;
+      case Level::kError:
+        LogError(l);
+        break;
     }
-    LogWarnings(mine);
   }
-  std::vector<const zone::Diagnostic*> rest;
-  for (std::size_t i = 0; i < warnings.size(); ++i) {
-    if (!logged[i]) rest.push_back(&warnings[i]);
-  }
-  LogWarnings(rest);
+  for (const std::string& w : zones->warnings()) LogWarning(w);
 
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   LogInfo(absl::StrFormat("zones reloaded, time %.2fe/%.2fu sec", wall,
                           ThreadCpuSeconds() - cpu_start));
+  expired_logged_.clear();  // rbldnsd reports an expired zone again after each reload
+  LogNewlyExpired(*zones);
   return zones;
+}
+
+void ZoneLoader::LogNewlyExpired(const table::ZoneSet& zones) {
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));
+  for (const table::ZoneNode& z : zones.zones()) {
+    if (z.failed || z.expires == 0 || z.expires >= now) continue;
+    std::string name = dns::NameToText(z.name);
+    if (std::find(expired_logged_.begin(), expired_logged_.end(), name) != expired_logged_.end()) {
+      continue;
+    }
+    LogWarning(absl::StrCat("zone ", name.substr(0, 70),
+                            ": zone data expired, zone will not be serviced"));
+    expired_logged_.push_back(std::move(name));
+  }
 }
 
 Reloader::Reloader(ZoneLoader* loader, table::ZoneSetHolder* holder, Notify notify)
@@ -272,6 +380,21 @@ void Reloader::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+bool Reloader::StopWithin(std::chrono::milliseconds limit) {
+  cancel_.store(true, std::memory_order_relaxed);
+  std::unique_lock<std::mutex> lock(mu_);
+  stop_ = true;
+  cv_.notify_all();
+  if (!thread_.joinable()) return true;
+  if (!cv_.wait_for(lock, limit, [this] { return done_; })) {
+    thread_.detach();
+    return false;
+  }
+  lock.unlock();
+  thread_.join();
+  return true;
+}
+
 std::uint64_t Reloader::reloads() const {
   std::lock_guard<std::mutex> lock(mu_);
   return reloads_;
@@ -294,29 +417,38 @@ void Reloader::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     cv_.wait(lock, [this] { return stop_ || pending_; });
-    if (stop_) return;
+    if (stop_) break;
     pending_ = false;
     lock.unlock();
     bool ok = true;
     bool reloaded = false;
-    if (loader_->Changed()) {
+    if (!loader_->Changed()) {
+      if (auto current = holder_->Current(); current != nullptr) {
+        loader_->LogNewlyExpired(*current);
+      }
+    } else {
       if (notify_) notify_("RELOADING=1");
-      auto zones = loader_->Load();
-      if (notify_) notify_("READY=1");
+      // Every dataset that loaded is published (by Load(), before its log
+      // lines), failed ones keep their previous data.
+      auto zones = loader_->Load(&cancel_, holder_);
       if (zones.ok()) {
-        holder_->Publish(*std::move(zones));
         reloaded = true;
-      } else {
+        ok = loader_->failed_datasets() == 0;
+      } else if (!absl::IsCancelled(zones.status())) {
         ok = false;
         LogError(std::string(zones.status().message()));
         LogError("reload failed, keeping the previous data");
       }
+      // After publishing: a client told READY sees the new data.
+      if (notify_) notify_("READY=1");
     }
     lock.lock();
     ++checks_;
     if (reloaded) ++reloads_;
     if (!ok) ++failures_;
   }
+  done_ = true;
+  cv_.notify_all();
 }
 
 }  // namespace meshbl::server

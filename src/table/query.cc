@@ -500,12 +500,14 @@ void Resolve(const ZoneSet& zones, const QueryOptions& options, const Query& q,
     out->drop = true;
     return;
   }
-  if (acl.matched && acl.action == AclAction::kRefuse) {
-    out->rcode = Rcode::kRefused;
+  // A zone not (fully) loaded or expired is not serviced: SERVFAIL, before
+  // the ACL's `refuse` (rbldnsd checks its zone stamp there).
+  if (zone->failed || (zone->expires != 0 && q.now >= zone->expires)) {
+    out->rcode = Rcode::kServFail;
     return;
   }
-  if (zone->expires != 0 && q.now >= zone->expires) {
-    out->rcode = Rcode::kServFail;
+  if (acl.matched && acl.action == AclAction::kRefuse) {
+    out->rcode = Rcode::kRefused;
     return;
   }
   out->aa = !q.class_any;

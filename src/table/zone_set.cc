@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
 #include "meshbl/dns/name.h"
 #include "meshbl/table/query.h"
 #include "table/flat_table.h"
@@ -96,6 +98,11 @@ const DsNode* ZoneSet::Node(const Snapshot& snap, std::uint32_t index) {
 
 namespace {
 
+// A zone name as rbldnsd's zone messages print it ("zone %.70s: ...").
+std::string ZoneText(std::span<const std::uint8_t> name) {
+  return dns::NameToText(name).substr(0, 70);
+}
+
 void CollectExpiry(const DsNode& n, std::int64_t* expires) {
   std::int64_t e = n.view.rec().expires;
   if (e != 0 && (*expires == 0 || e < *expires)) *expires = e;
@@ -110,12 +117,24 @@ void CollectExpiry(const DsNode& n, std::int64_t* expires) {
 // a served zone; A records already collected for the zone are not repeated
 // (rbldnsd adds them through its duplicate check) and all share the minimum
 // TTL found.
+//
+// As in rbldnsd, a failed zone gets no NS/glue computed, while an NS name in
+// a failed zone is still looked up in that zone's datasets that did load;
+// an NS name inside a served zone without an A record there is warned
+// about ("zone Z: no glue record(s) for N NS found"), one outside every
+// served zone is not.
 void ZoneSet::ComputeGlue(ZoneSet* zs) {
   auto answer = std::make_unique<Answer>();
   QueryOptions lazy;
   lazy.lazy = true;
-  for (ZoneNode& z : zs->zones_) {
-    if (z.ns == nullptr) continue;
+  std::vector<bool> failed(zs->zones_.size());
+  for (std::size_t i = 0; i < zs->zones_.size(); ++i) {
+    failed[i] = zs->zones_[i].failed;
+    zs->zones_[i].failed = false;  // lookups below see the datasets that loaded
+  }
+  for (std::size_t zi = 0; zi < zs->zones_.size(); ++zi) {
+    ZoneNode& z = zs->zones_[zi];
+    if (z.ns == nullptr || failed[zi]) continue;
     const Snapshot& snap = z.ns->view.snapshot();
     const f::DatasetRec& r = z.ns->view.rec();
     bool any = false;
@@ -128,14 +147,19 @@ void ZoneSet::ComputeGlue(ZoneSet* zs) {
       q.qname = lower;
       q.qtype = kTypeA;
       Resolve(*zs, lazy, q, answer.get());
+      const bool served = answer->zone != nullptr;
+      bool found = false;
       for (int i = 0; i < answer->answer_count; ++i) {
         const Rr& rr = answer->answer[i];
         auto rd = answer->rdata(rr);
         if (rr.type != kTypeA || rd.size() != 4) continue;
+        // An address already in the zone's glue adds nothing, and then
+        // rbldnsd finds "no glue" for this name (its duplicate check).
         if (std::any_of(z.glue.begin(), z.glue.end(),
                         [&](const GlueRr& g) { return std::memcmp(g.a, rd.data(), 4) == 0; })) {
           continue;
         }
+        found = true;
         if (z.glue.size() >= static_cast<std::size_t>(Answer::kMaxAdditional)) break;
         GlueRr g;
         g.owner = owner;
@@ -144,12 +168,18 @@ void ZoneSet::ComputeGlue(ZoneSet* zs) {
         z.glue_ttl = any ? std::min(z.glue_ttl, rr.ttl) : rr.ttl;
         any = true;
       }
+      if (served && !found) {
+        zs->warnings_.push_back(absl::StrCat("zone ", ZoneText(z.name), ": no glue record(s) for ",
+                                             dns::NameToText(lower).substr(0, 60), " NS found"));
+      }
     }
   }
+  for (std::size_t i = 0; i < zs->zones_.size(); ++i) zs->zones_[i].failed = failed[i];
 }
 
 absl::StatusOr<std::shared_ptr<const ZoneSet>> ZoneSet::Create(
-    std::vector<std::shared_ptr<const Snapshot>> snaps, const DatasetRank& rank) {
+    std::vector<std::shared_ptr<const Snapshot>> snaps, const DatasetRank& rank,
+    std::span<const std::vector<std::uint8_t>> failed_zones) {
   std::shared_ptr<ZoneSet> zs(new ZoneSet());
   zs->snapshots_ = std::move(snaps);
   // Each zone's datasets with their ranks, sorted below.
@@ -209,9 +239,29 @@ absl::StatusOr<std::shared_ptr<const ZoneSet>> ZoneSet::Create(
       CollectExpiry(*d, &z.expires);
     }
   }
+  // Zones one of whose datasets has no data: SERVFAIL, created if none of
+  // their datasets loaded (so that they still shadow their parents).
+  for (const std::vector<std::uint8_t>& f : failed_zones) {
+    auto it = std::find_if(zs->zones_.begin(), zs->zones_.end(), [&](const ZoneNode& zn) {
+      return std::equal(zn.name.begin(), zn.name.end(), f.begin(), f.end());
+    });
+    if (it == zs->zones_.end()) {
+      zs->zones_.push_back({});
+      it = zs->zones_.end() - 1;
+      it->name = zs->failed_names_.emplace_back(f);
+    }
+    it->failed = true;
+  }
   std::stable_sort(zs->zones_.begin(), zs->zones_.end(), [](const ZoneNode& a, const ZoneNode& b) {
     return a.name.size() > b.name.size();
   });
+  for (const ZoneNode& z : zs->zones_) {
+    if (z.failed) {
+      zs->warnings_.push_back(absl::StrCat("zone ", ZoneText(z.name),
+                                           ": not all datasets are loaded, zone will not be "
+                                           "serviced"));
+    }
+  }
   ComputeGlue(zs.get());
   return std::shared_ptr<const ZoneSet>(std::move(zs));
 }

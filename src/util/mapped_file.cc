@@ -221,9 +221,16 @@ bool TakeLease(int fd, std::string* why) {
 LeaseStats GetLeaseStats() { return LeaseThread::Get().Stats(); }
 
 absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path, Mode mode) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return ErrnoError("open", path);
+  // Never block on opening (issue 9): a FIFO, device or socket in place of a
+  // data file is refused before it is opened, and the open is non-blocking
+  // in case the name is replaced by one in between (checked again below).
   struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return ErrnoError("open", path);
+  if (!S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(path, ": not a regular file"));
+  }
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (!fd.valid()) return ErrnoError("open", path);
   if (::fstat(fd.get(), &st) != 0) return ErrnoError("fstat", path);
   if (!S_ISREG(st.st_mode)) {
     return absl::FailedPreconditionError(absl::StrCat(path, ": not a regular file"));

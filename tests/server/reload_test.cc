@@ -3,6 +3,7 @@
 // atomically and keep the old data when they fail.
 #include "meshbl/server/reload.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -93,8 +94,83 @@ TEST_F(ReloadTest, ChangedFollowsMtimeSizeAndExistence) {
   EXPECT_EQ(Txt(**zs, "4.3.2.1.bl.test"), "two");
   fs::remove(P("ip4"));
   EXPECT_TRUE(loader.Changed());
-  EXPECT_FALSE(loader.Load().ok());
+  zs = loader.Load();
+  ASSERT_TRUE(zs.ok()) << "a failed dataset does not fail the load";
+  EXPECT_EQ(loader.failed_datasets(), 1u);
+  EXPECT_EQ(Txt(**zs, "4.3.2.1.bl.test"), "two") << "it keeps its previous data";
   EXPECT_FALSE(loader.Changed()) << "a failed attempt is not retried until something changes";
+  zs = loader.Load();
+  ASSERT_TRUE(zs.ok());
+  EXPECT_EQ(loader.failed_datasets(), 0u) << "not tried again while its files are the same";
+  EXPECT_EQ(Txt(**zs, "4.3.2.1.bl.test"), "two");
+}
+
+// Issue 9: a dataset that never loaded fails only the zones that use it
+// (SERVFAIL); a chmod of an unreadable file is a change that retries it.
+TEST_F(ReloadTest, FailureIsIsolatedPerZone) {
+  Write(P("a"), ":2:a\n1.2.3.4\n");
+  Write(P("shared"), ":2:shared\n1.2.3.4\n");
+  auto specs = ParseSourceSpecs({"a.test:ip4set:" + P("a"), "b.test:ip4set:" + P("missing"),
+                                 "c.test:ip4set:" + P("shared"), "c.test:dnset:" + P("missing"),
+                                 "d.test:ip4set:" + P("shared"), "sub.a.test:acl:" + P("missing"),
+                                 "sub.a.test:ip4set:" + P("shared")});
+  ASSERT_TRUE(specs.ok()) << specs.status();
+  ZoneLoader loader(*specs, {});
+  auto zs = loader.Load();
+  ASSERT_TRUE(zs.ok()) << zs.status();
+  EXPECT_EQ(loader.failed_datasets(), 3u);  // ip4set:missing, dnset:missing, acl:missing
+  EXPECT_EQ(loader.failed_zones(), 2u);     // b.test, c.test: an ACL never fails its zone
+  auto rcode = [&](const std::string& name) {
+    std::string labels;
+    EXPECT_TRUE(dns::ParseName(name, &labels));
+    auto answer = std::make_unique<table::Answer>();
+    table::Query q;
+    q.qname = {reinterpret_cast<const std::uint8_t*>(labels.data()), labels.size()};
+    q.qtype = table::kTypeTxt;
+    table::Resolve(**zs, {}, q, answer.get());
+    return answer->rcode;
+  };
+  EXPECT_EQ(Txt(**zs, "4.3.2.1.a.test"), "a");
+  EXPECT_EQ(rcode("4.3.2.1.b.test"), table::Rcode::kServFail);
+  EXPECT_EQ(rcode("4.3.2.1.c.test"), table::Rcode::kServFail);
+  EXPECT_EQ(Txt(**zs, "4.3.2.1.d.test"), "shared");
+  EXPECT_EQ(Txt(**zs, "4.3.2.1.sub.a.test"), "shared");
+  bool warned = false;
+  for (const std::string& w : (*zs)->warnings()) {
+    warned |= w == "zone b.test: not all datasets are loaded, zone will not be serviced";
+  }
+  EXPECT_TRUE(warned);
+  if (geteuid() != 0) {  // root reads a mode-000 file anyway
+    Write(P("missing"), ":2:late\n1.2.3.4\n");
+    ASSERT_EQ(chmod(P("missing").c_str(), 0), 0);
+    zs = loader.Load();
+    ASSERT_TRUE(zs.ok());
+    EXPECT_EQ(rcode("4.3.2.1.b.test"), table::Rcode::kServFail);
+    EXPECT_FALSE(loader.Changed());
+    ASSERT_EQ(chmod(P("missing").c_str(), 0644), 0);
+    EXPECT_TRUE(loader.Changed()) << "a chmod is a change";
+  } else {
+    Write(P("missing"), ":2:late\n1.2.3.4\n");
+  }
+  zs = loader.Load();
+  ASSERT_TRUE(zs.ok());
+  EXPECT_EQ(loader.failed_zones(), 0u) << "every file loads now (as ip4set, dnset and acl)";
+  EXPECT_EQ(Txt(**zs, "4.3.2.1.b.test"), "late");
+}
+
+// Issue 9 item 11: a FIFO in place of a data file is refused at once.
+TEST_F(ReloadTest, FifoIsRefusedWithoutBlocking) {
+  ASSERT_EQ(mkfifo(P("fifo").c_str(), 0644), 0);
+  Write(P("ok"), ":2:ok\n1.2.3.4\n");
+  auto specs = ParseSourceSpecs(
+      {"f.test:ip4set:" + P("fifo"), "ok.test:ip4set:" + P("ok"), "s.test:snapshot:" + P("fifo")});
+  ASSERT_TRUE(specs.ok());
+  ZoneLoader loader(*specs, {});
+  auto zs = loader.Load();
+  ASSERT_TRUE(zs.ok()) << zs.status();
+  EXPECT_EQ(loader.failed_datasets(), 2u);
+  EXPECT_EQ(loader.failed_zones(), 2u);
+  EXPECT_EQ(Txt(**zs, "4.3.2.1.ok.test"), "ok");
 }
 
 TEST_F(ReloadTest, ServesSnapshotFilesBesideTextZones) {
@@ -118,11 +194,14 @@ TEST_F(ReloadTest, ServesSnapshotFilesBesideTextZones) {
   ASSERT_TRUE(zs.ok()) << zs.status();
   EXPECT_EQ(Txt(**zs, "bad.example.dbl.test"), "from snapshot");
   EXPECT_EQ(Txt(**zs, "4.3.2.1.bl.test"), "text");
-  // A corrupt snapshot fails the load with the file's name.
+  // A corrupt snapshot fails that file only; its previous data stays.
   Write(P("dbl.mbs"), "not a snapshot");
+  Write(P("ip4"), ":2:text2\n1.2.3.4\n");
   auto bad = loader.Load();
-  ASSERT_FALSE(bad.ok());
-  EXPECT_NE(std::string(bad.status().message()).find("dbl.mbs"), std::string::npos);
+  ASSERT_TRUE(bad.ok()) << bad.status();
+  EXPECT_EQ(loader.failed_datasets(), 1u);
+  EXPECT_EQ(Txt(**bad, "bad.example.dbl.test"), "from snapshot");
+  EXPECT_EQ(Txt(**bad, "4.3.2.1.bl.test"), "text2");
 }
 
 TEST_F(ReloadTest, ReloaderPublishesAndKeepsOldDataOnFailure) {
@@ -154,6 +233,36 @@ TEST_F(ReloadTest, ReloaderPublishesAndKeepsOldDataOnFailure) {
   EXPECT_EQ(reloader.failures(), 1u);
   EXPECT_EQ(Txt(*holder.Current(), "4.3.2.1.bl.test"), "gen2") << "old data keeps serving";
   reloader.Stop();
+}
+
+// SIGTERM's path: StopWithin() while a reload of many datasets runs stops
+// the thread (between datasets or after the reload), joined within the
+// limit; what is published is a whole ZoneSet, old or new.
+TEST_F(ReloadTest, StopWithinEndsAReloadInProgress) {
+  std::vector<std::string> args;
+  for (int i = 0; i < 40; ++i) {
+    const std::string file = P("d" + std::to_string(i));
+    std::string text = ":2:gen1\n";
+    for (int k = 0; k < 2000; ++k) text += "10." + std::to_string(k % 256) + ".0.1\n";
+    Write(file, text + "1.2.3.4\n");
+    args.push_back("z" + std::to_string(i) + ".test:ip4set:" + file);
+  }
+  auto specs = ParseSourceSpecs(args);
+  ASSERT_TRUE(specs.ok());
+  ZoneLoader loader(*specs, {});
+  table::ZoneSetHolder holder;
+  auto first = loader.Load();
+  ASSERT_TRUE(first.ok());
+  holder.Publish(*first);
+  for (int i = 0; i < 40; ++i) Write(P("d" + std::to_string(i)), ":2:gen2\n1.2.3.4\n");
+  Reloader reloader(&loader, &holder);
+  reloader.Start();
+  reloader.RequestCheck();
+  std::this_thread::sleep_for(1ms);
+  EXPECT_TRUE(reloader.StopWithin(10s));
+  const std::string txt = Txt(*holder.Current(), "4.3.2.1.z0.test");
+  EXPECT_TRUE(txt == "gen1" || txt == "gen2") << txt;
+  EXPECT_EQ(Txt(*holder.Current(), "4.3.2.1.z39.test"), txt) << "never half a reload";
 }
 
 }  // namespace

@@ -47,5 +47,25 @@ TEST(ZoneSet, MostSpecificZoneFirstAndGlobalAcl) {
   EXPECT_EQ(Ask(*zs, "4.0.0.127.x.test", kTypeA, {4, Ip4("10.1.2.3"), 0, 0}), "REFUSED");
 }
 
+// Issue 9: a failed zone (one of its datasets never loaded) answers SERVFAIL
+// and still shadows its parent; one that no snapshot holds is created; the
+// warnings name it.
+TEST(ZoneSet, FailedZonesServfailAndShadowTheirParents) {
+  const std::string sub = Labels("sub.test"), gone = Labels("gone.test");
+  const std::vector<std::vector<std::uint8_t>> failed = {{sub.begin(), sub.end()},
+                                                         {gone.begin(), gone.end()}};
+  auto zs = *ZoneSet::Create(
+      {Snap("test", Ip4("127.0.0.2"), 2), Snap("sub.test", Ip4("127.0.0.4"), 4)}, nullptr, failed);
+  ASSERT_EQ(zs->zones().size(), 3u);
+  EXPECT_EQ(Ask(*zs, "2.0.0.127.test"), "NOERROR A=127.0.0.2/2100");
+  EXPECT_EQ(Ask(*zs, "4.0.0.127.sub.test"), "SERVFAIL");
+  EXPECT_EQ(Ask(*zs, "2.0.0.127.gone.test"), "SERVFAIL");
+  EXPECT_EQ(Ask(*zs, "2.0.0.127.other"), "REFUSED");
+  const std::vector<std::string> want = {
+      "zone gone.test: not all datasets are loaded, zone will not be serviced",
+      "zone sub.test: not all datasets are loaded, zone will not be serviced"};
+  EXPECT_EQ(std::vector<std::string>(zs->warnings().begin(), zs->warnings().end()), want);
+}
+
 }  // namespace
 }  // namespace meshbl::table

@@ -8,17 +8,28 @@
 //
 // A reload runs on the Reloader's own thread: each text dataset (the zone
 // specs sharing one "type:files") is its own in-memory snapshot, rebuilt
-// only when one of its files changed (mtime, size or inode) and otherwise
-// kept as it is, so memory briefly holds two copies of the changed datasets
-// only; snapshot files are mapped again. The new ZoneSet (datasets in
-// command-line order) is published atomically; queries keep using the old
-// one meanwhile and are never blocked. A failed reload is logged
-// ("file:line: reason") and the old data keeps serving.
+// only when one of its files changed (mtime, size, inode or ctime) and
+// otherwise kept as it is, so memory briefly holds two copies of the changed
+// datasets only; a snapshot file is mapped again only when it changed. The
+// new ZoneSet (datasets in command-line order) is published atomically;
+// queries keep using the old one meanwhile and are never blocked.
+//
+// Failures are isolated per dataset (issue 9): a dataset that fails to load
+// is logged ("file:line: reason") and keeps its previous data, if it ever
+// loaded; every dataset that loads is published. A zone one of whose
+// datasets has no data at all is served as failed (SERVFAIL, rbldnsd's "zone
+// Z: not all datasets are loaded, zone will not be serviced"); other zones
+// are never held back. A zone's or the global ACL that never loaded leaves
+// its zone(s) without an ACL, as in rbldnsd. A dataset that failed is tried
+// again when one of its files changes (any stamp, ctime included, so a chmod
+// counts).
 //
 // Control plane only (allocates, logs, does file I/O).
 #ifndef MESHBL_SERVER_RELOAD_H_
 #define MESHBL_SERVER_RELOAD_H_
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -57,28 +68,48 @@ class ZoneLoader {
  public:
   ZoneLoader(std::vector<SourceSpec> sources, zone::LoadOptions options);
 
-  // True when any file's mtime (ns), size or inode differs from the last
-  // load attempt, or a stat result changed (a file appeared or vanished). True before the
-  // first Load().
+  // True when any file's mtime (ns), size, inode or ctime differs from the
+  // last load attempt, or a stat result changed (a file appeared or
+  // vanished). True before the first Load().
   bool Changed() const;
 
-  // Loads every source (recording the file states first), logs one line per
-  // dataset it (re)built ("type:files: YYYYMMDD hhmmss: N entries", UTC time
-  // of the newest file), at most 5 warnings per dataset then "N more warnings
-  // suppressed", and "zones reloaded, time Xe/Yu sec". Errors carry
-  // "file:line: reason" and are not logged here.
-  absl::StatusOr<std::shared_ptr<const table::ZoneSet>> Load();
+  // Loads every source whose files changed since its last attempt (all of
+  // them the first time), keeping the others as they are. Logs, in
+  // command-line order as rbldnsd does, for each dataset it tried: at most 5
+  // of its warnings and "type:files: N more warnings suppressed", then its
+  // line ("type:files: YYYYMMDD hhmmss: N entries", UTC time of the newest
+  // file) or its error ("file:line: reason", then "type:files: reload
+  // failed, keeping the previous data" when it has previous data); then the
+  // zone warnings (ZoneSet::warnings()), "zones reloaded, time Xe/Yu sec"
+  // and the expired zones (LogNewlyExpired). Returns an error only when nothing can be served: the
+  // command line's zone rules fail, or `cancel` was set (then nothing is logged about the datasets
+  // not tried). With `publish_to`, the result is published there before anything is logged.
+  absl::StatusOr<std::shared_ptr<const table::ZoneSet>> Load(
+      const std::atomic<bool>* cancel = nullptr, table::ZoneSetHolder* publish_to = nullptr);
+
+  // Datasets (text "type:files" or snapshot files) whose load was tried and
+  // failed in the last Load(); 0 when all loaded.
+  std::size_t failed_datasets() const { return failed_now_; }
+  // Zones served as failed (SERVFAIL) after the last Load().
+  std::size_t failed_zones() const { return failed_zones_; }
+
+  // Logs rbldnsd's "zone Z: zone data expired, zone will not be serviced"
+  // once for each zone of `zones` whose `$TIMESTAMP` expiry has passed
+  // (again after each Load(), as rbldnsd does after each reload). Load()
+  // calls it; the Reloader calls it at every check that reloads nothing.
+  void LogNewlyExpired(const table::ZoneSet& zones);
 
  private:
   struct Stamp {
     std::string path;
     bool ok = false;
     std::int64_t mtime = 0;
+    std::int64_t ctime = 0;  // a chmod of an unreadable file counts as a change
     std::int64_t size = 0;
     std::uint64_t inode = 0;  // a file replaced by rename counts as changed
     bool operator==(const Stamp&) const = default;
   };
-  // A text dataset's snapshot and the state of its files when it was built.
+  // A dataset's snapshot and the state of its files when it was built.
   struct CachedDataset {
     std::vector<Stamp> stamps;
     std::shared_ptr<const table::Snapshot> snap;
@@ -87,11 +118,17 @@ class ZoneLoader {
   std::vector<Stamp> StatAll() const;
 
   std::vector<SourceSpec> sources_;
-  // By "type:files": what the last successful Load() built or kept.
+  // By "type:files" (text) or "snapshot:path": the data last loaded.
   absl::flat_hash_map<std::string, CachedDataset> cache_;
+  // By the same key: the file states of a failed attempt, tried again only
+  // once they change.
+  absl::flat_hash_map<std::string, std::vector<Stamp>> failed_;
   zone::LoadOptions options_;
   std::vector<Stamp> attempted_;
   bool loaded_once_ = false;
+  std::size_t failed_now_ = 0;
+  std::size_t failed_zones_ = 0;
+  std::vector<std::string> expired_logged_;  // zones reported as expired
 };
 
 // Runs reload checks on a background thread and publishes the result.
@@ -115,9 +152,16 @@ class Reloader {
   void RequestCheck();
   // Finishes the reload in progress (if any) and joins the thread.
   void Stop();
+  // Asks the thread to stop (a reload in progress is abandoned between two
+  // datasets) and waits at most `limit`. True when the thread has been
+  // joined; false when it is still busy (in one long dataset): it is then
+  // detached, and the caller must end the process without destroying the
+  // ZoneLoader and ZoneSetHolder it uses (SIGTERM exits within a few
+  // seconds whatever a reload is doing).
+  bool StopWithin(std::chrono::milliseconds limit);
 
   std::uint64_t reloads() const;   // successful reloads published
-  std::uint64_t failures() const;  // failed reload attempts
+  std::uint64_t failures() const;  // reload attempts in which a dataset failed
   std::uint64_t checks() const;    // checks completed
 
  private:
@@ -130,6 +174,8 @@ class Reloader {
   std::condition_variable cv_;
   bool pending_ = false;                                   // guarded by mu_
   bool stop_ = false;                                      // guarded by mu_
+  bool done_ = false;                                      // guarded by mu_: Run() returned
+  std::atomic<bool> cancel_{false};                        // abandons a reload in progress
   std::uint64_t reloads_ = 0, failures_ = 0, checks_ = 0;  // guarded by mu_
   std::thread thread_;
 };

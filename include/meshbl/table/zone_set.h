@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -65,6 +66,10 @@ struct ZoneNode {
   // glue RRs share the minimum TTL found (`glue_ttl`), as in rbldnsd.
   std::vector<GlueRr> glue;
   std::uint32_t glue_ttl = 0;
+  // A dataset of the zone has no data (it never loaded): rbldnsd's "not all
+  // datasets are loaded, zone will not be serviced". Every query for the
+  // zone gets SERVFAIL (after the zone ACL's `ignore`, before `refuse`).
+  bool failed = false;
 };
 
 class ZoneSet {
@@ -79,13 +84,23 @@ class ZoneSet {
   // order, or in `rank` order when one is given: the command line's order
   // when each dataset has a snapshot of its own). Keeps the snapshots alive
   // for as long as the ZoneSet lives.
+  //
+  // `failed_zones` (label sequences) are the zones one of whose datasets has
+  // no data: each is served with `failed` set (SERVFAIL), with whatever
+  // datasets of it did load, so that it still shadows its parent zones.
   static absl::StatusOr<std::shared_ptr<const ZoneSet>> Create(
-      std::vector<std::shared_ptr<const Snapshot>> snaps, const DatasetRank& rank = nullptr);
+      std::vector<std::shared_ptr<const Snapshot>> snaps, const DatasetRank& rank = nullptr,
+      std::span<const std::vector<std::uint8_t>> failed_zones = {});
 
   // Most specific zone first.
   std::span<const ZoneNode> zones() const noexcept { return zones_; }
   const DsNode* global_acl() const noexcept { return global_acl_; }
   std::span<const std::shared_ptr<const Snapshot>> snapshots() const noexcept { return snapshots_; }
+  // rbldnsd's zone warnings found while building, one line each, zones in
+  // order: "zone Z: not all datasets are loaded, zone will not be serviced",
+  // "zone Z: no glue record(s) for N NS found" (an NS name inside a served
+  // zone that has no A record there).
+  std::span<const std::string> warnings() const noexcept { return warnings_; }
 
  private:
   ZoneSet() = default;
@@ -96,6 +111,8 @@ class ZoneSet {
   std::deque<DsNode> nodes_;  // stable addresses
   std::vector<ZoneNode> zones_;
   const DsNode* global_acl_ = nullptr;
+  std::deque<std::vector<std::uint8_t>> failed_names_;  // names of zones added by `failed_zones`
+  std::vector<std::string> warnings_;
 };
 
 }  // namespace meshbl::table
