@@ -383,7 +383,9 @@ class NsdEnv {
       return;
     }
     nsd_sock_ = std::make_unique<UdpSocket>(port_);
-    const Bytes probe = BuildQuery(WireQuery{.name = "ip4set.test", .qtype = kSoa}, 1);
+    const Bytes probe =
+        BuildQuery(WireQuery{.name = "ip4set.test", .qtype = kSoa},
+                   0);  // ID 0: questions count from 1, so a late probe reply is skipped
     Bytes reply;
     bool up = false;
     for (int i = 0; i < 100 && !up; ++i) {  // 10 s

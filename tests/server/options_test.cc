@@ -78,8 +78,7 @@ TEST(OptionTable, GetoptAcceptsEveryOption) {
 }
 
 TEST(OptionTable, ManPageListsTheTable) {
-  const std::filesystem::path page =
-      std::filesystem::path(__FILE__).parent_path() / "../../docs/meshbld.8.md";
+  const std::filesystem::path page = std::filesystem::path(MESHBL_SOURCE_DIR) / "docs/meshbld.8.md";
   std::ifstream in(page);
   ASSERT_TRUE(in.good()) << page;
   std::stringstream ss;
