@@ -16,9 +16,11 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "meshbl/server/log.h"
+#include "meshbl/util/log.h"
 
 namespace meshbl::server {
+using util::LogError;
+
 namespace {
 
 const char* TypeName(std::uint16_t t) {

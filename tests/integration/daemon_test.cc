@@ -53,7 +53,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "meshbl/server/options.h"
+#include "meshbl/daemon/options.h"
 
 // ldns last: its C headers define macros that upset C++ standard headers.
 #include <ldns/ldns.h>  // NOLINT(build/include_order)
@@ -374,7 +374,7 @@ TEST(Meshbld, HelpListsEveryOption) {
   TempDir dir;
   RunResult r = RunToExit({"--help"}, dir.path());
   EXPECT_EQ(r.exit_code, 0);
-  for (const meshbl::server::OptionSpec& o : meshbl::server::kOptions) {
+  for (const meshbl::daemon::OptionSpec& o : meshbl::daemon::kOptions) {
     const std::string spelled =
         o.id < 256 ? std::string(" -") + static_cast<char>(o.id) : std::string(" --") + o.long_name;
     EXPECT_NE(r.out.find("\n" + spelled), std::string::npos) << spelled;

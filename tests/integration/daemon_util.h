@@ -32,7 +32,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "meshbl/server/options.h"
+#include "meshbl/daemon/options.h"
 
 // ldns last: its C headers define macros that upset C++ standard headers.
 #include <ldns/ldns.h>  // NOLINT(build/include_order)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # STYLE.md rule 1: includes only point down the layer stack
-# util < dns < table < zone < server < feed < mesh < bench (the tools library). Fails listing offenders.
+# util < dns < table < zone < feed < mesh < keys < gate < server (the DNS front end) < daemon
+# (the process) < bench (the tools library). Fails listing offenders.
 set -u
 root=${1:-.}
-layers=(util dns table zone server feed mesh bench)
+layers=(util dns table zone feed mesh keys gate server daemon bench)
 bad=0
 for i in "${!layers[@]}"; do
   layer=${layers[$i]}

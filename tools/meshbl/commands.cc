@@ -12,8 +12,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "meshbl/daemon/options.h"
 #include "meshbl/dns/name.h"
-#include "meshbl/server/options.h"
 #include "meshbl/table/builder.h"
 #include "meshbl/table/dump.h"
 #include "meshbl/table/query.h"
@@ -111,7 +111,7 @@ bool ParseOptions(const std::vector<std::string>& args, Options* o) {
     } else if (a == "-t") {
       const std::string* v = value();
       if (v == nullptr) return false;
-      if (absl::Status st = server::ParseTtlSpec(*v, &o->load); !st.ok()) {
+      if (absl::Status st = daemon::ParseTtlSpec(*v, &o->load); !st.ok()) {
         std::fprintf(stderr, "meshbl: %s\n", std::string(st.message()).c_str());
         return false;
       }

@@ -3,23 +3,23 @@
 #include <cstdio>
 #include <exception>
 
-#include "meshbl/server/daemon.h"
-#include "meshbl/server/options.h"
+#include "meshbl/daemon/daemon.h"
+#include "meshbl/daemon/options.h"
 
 int main(int argc, char** argv) {
   try {
-    meshbl::server::DaemonOptions options;
-    meshbl::server::ParseResult parsed = meshbl::server::ParseCommandLine(argc, argv, &options);
+    meshbl::daemon::DaemonOptions options;
+    meshbl::daemon::ParseResult parsed = meshbl::daemon::ParseCommandLine(argc, argv, &options);
     if (!parsed.run) {
       std::fputs(parsed.stdout_text.c_str(), stdout);
       if (!parsed.error.empty()) {
-        std::fprintf(stderr, "%s: %s\n", meshbl::server::kProgramName, parsed.error.c_str());
+        std::fprintf(stderr, "%s: %s\n", meshbl::daemon::kProgramName, parsed.error.c_str());
       }
       return parsed.exit_code;
     }
-    return meshbl::server::RunDaemon(options);
+    return meshbl::daemon::RunDaemon(options);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s: fatal: %s\n", meshbl::server::kProgramName, e.what());
+    std::fprintf(stderr, "%s: fatal: %s\n", meshbl::daemon::kProgramName, e.what());
     return 1;
   }
 }

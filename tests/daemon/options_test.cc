@@ -1,6 +1,6 @@
 // meshbld's command line (src/server/options.cc): the option table drives
 // getopt, --help and the man page; rbldnsd's messages and exit codes.
-#include "meshbl/server/options.h"
+#include "meshbl/daemon/options.h"
 
 #include <syslog.h>
 
@@ -12,7 +12,7 @@
 
 #include "gtest/gtest.h"
 
-namespace meshbl::server {
+namespace meshbl::daemon {
 namespace {
 
 // Runs the parser over `args` (argv[0] is added).
@@ -287,4 +287,4 @@ TEST(SyslogFacilityFromName, KnownAndUnknown) {
 }
 
 }  // namespace
-}  // namespace meshbl::server
+}  // namespace meshbl::daemon

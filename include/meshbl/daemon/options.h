@@ -4,8 +4,8 @@
 // (docs/meshbld.8.md, checked by tests/server/options_test.cc).
 //
 // Control plane only: everything here allocates; not for the query path.
-#ifndef MESHBL_SERVER_OPTIONS_H_
-#define MESHBL_SERVER_OPTIONS_H_
+#ifndef MESHBL_DAEMON_OPTIONS_H_
+#define MESHBL_DAEMON_OPTIONS_H_
 
 #include <cstdint>
 #include <span>
@@ -16,7 +16,7 @@
 #include "absl/status/status.h"
 #include "meshbl/zone/loader.h"
 
-namespace meshbl::server {
+namespace meshbl::daemon {
 
 // Program name used in messages ("meshbld: ...") and the version string
 // that `meshbld -h`, the startup log and CH version.bind report.
@@ -183,6 +183,6 @@ absl::Status ParseTtlSpec(std::string_view spec, zone::LoadOptions* o);
 // LOG_* value; false for an unknown name.
 bool SyslogFacilityFromName(std::string_view name, int* facility);
 
-}  // namespace meshbl::server
+}  // namespace meshbl::daemon
 
-#endif  // MESHBL_SERVER_OPTIONS_H_
+#endif  // MESHBL_DAEMON_OPTIONS_H_

@@ -1,5 +1,5 @@
 // The operational log sink (stdio or syslog).
-#include "meshbl/server/log.h"
+#include "meshbl/util/log.h"
 
 #include <syslog.h>
 
@@ -8,16 +8,20 @@
 #include <string>
 #include <string_view>
 
-#include "meshbl/server/options.h"
-
-namespace meshbl::server {
+namespace meshbl::util {
 namespace {
 
 std::mutex g_mu;
-bool g_syslog = false;       // guarded by g_mu
-bool g_info_stderr = false;  // guarded by g_mu
+bool g_syslog = false;            // guarded by g_mu
+bool g_info_stderr = false;       // guarded by g_mu
+const char* g_ident = "meshbld";  // guarded by g_mu
 
 }  // namespace
+
+void SetLogIdent(const char* ident) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  g_ident = ident;
+}
 
 void LogToStdio() {
   std::lock_guard<std::mutex> lock(g_mu);
@@ -34,7 +38,7 @@ void LogAllToStderr() {
 
 void LogToSyslog(int facility) {
   std::lock_guard<std::mutex> lock(g_mu);
-  openlog(kProgramName, LOG_PID | LOG_NDELAY, facility);
+  openlog(g_ident, LOG_PID | LOG_NDELAY, facility);
   g_syslog = true;
 }
 
@@ -48,8 +52,8 @@ void Log(LogSeverity severity, std::string_view message) {
     return;
   }
   std::FILE* f = severity == LogSeverity::kInfo && !g_info_stderr ? stdout : stderr;
-  std::fprintf(f, "%s: %.*s\n", kProgramName, static_cast<int>(message.size()), message.data());
+  std::fprintf(f, "%s: %.*s\n", g_ident, static_cast<int>(message.size()), message.data());
   std::fflush(f);
 }
 
-}  // namespace meshbl::server
+}  // namespace meshbl::util

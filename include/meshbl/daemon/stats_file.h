@@ -4,8 +4,8 @@
 // The workers' counters only grow (each worker owns its own); "reset"
 // (SIGUSR2) is a baseline kept here and subtracted. Control plane only; not
 // thread-safe (the daemon's control thread owns it).
-#ifndef MESHBL_SERVER_STATS_FILE_H_
-#define MESHBL_SERVER_STATS_FILE_H_
+#ifndef MESHBL_DAEMON_STATS_FILE_H_
+#define MESHBL_DAEMON_STATS_FILE_H_
 
 #include <cstdint>
 #include <string>
@@ -14,7 +14,7 @@
 #include "absl/status/status.h"
 #include "meshbl/server/respond.h"
 
-namespace meshbl::server {
+namespace meshbl::daemon {
 
 // rbldnsd's counter tuple. tot = every query packet (ok + nxd + err);
 // ok = NOERROR replies (NODATA included); nxd = NXDOMAIN; err = the rest
@@ -24,8 +24,8 @@ struct Counters {
 };
 
 // Maps the responder's counters to rbldnsd's tuple.
-Counters CountersFrom(const ResponderStats& s);
-Counters CountersFrom(const ZoneStats& z);
+Counters CountersFrom(const server::ResponderStats& s);
+Counters CountersFrom(const server::ZoneStats& z);
 
 // One zone's counters for a stats line: its name as printed and the tuple.
 struct ZoneCounters {
@@ -70,6 +70,6 @@ class StatsTracker {
   std::int64_t since_;                           // time of the last reset
 };
 
-}  // namespace meshbl::server
+}  // namespace meshbl::daemon
 
-#endif  // MESHBL_SERVER_STATS_FILE_H_
+#endif  // MESHBL_DAEMON_STATS_FILE_H_

@@ -1,5 +1,5 @@
 // meshbld's command line, driven by the one option table in options.h.
-#include "meshbl/server/options.h"
+#include "meshbl/daemon/options.h"
 
 #include <getopt.h>
 #include <syslog.h>
@@ -15,7 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 
-namespace meshbl::server {
+namespace meshbl::daemon {
 namespace {
 
 absl::string_view Absl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
@@ -365,4 +365,4 @@ ParseResult ParseCommandLine(int argc, char* const argv[], DaemonOptions* out) {
   return r;
 }
 
-}  // namespace meshbl::server
+}  // namespace meshbl::daemon

@@ -1,5 +1,5 @@
 // Loading zone specs and snapshots into a ZoneSet; background reloads.
-#include "meshbl/server/reload.h"
+#include "meshbl/daemon/reload.h"
 
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -22,13 +22,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "meshbl/dns/name.h"
-#include "meshbl/server/log.h"
 #include "meshbl/table/builder.h"
 #include "meshbl/table/snapshot.h"
 #include "meshbl/table/types.h"
+#include "meshbl/util/log.h"
 #include "meshbl/util/status_macros.h"
 
-namespace meshbl::server {
+namespace meshbl::daemon {
+using util::LogError;
+using util::LogInfo;
+using util::LogWarning;
+
 namespace {
 
 constexpr std::size_t kMaxWarningsPerDataset = 5;
@@ -451,4 +455,4 @@ void Reloader::Run() {
   cv_.notify_all();
 }
 
-}  // namespace meshbl::server
+}  // namespace meshbl::daemon

@@ -25,8 +25,8 @@
 // counts).
 //
 // Control plane only (allocates, logs, does file I/O).
-#ifndef MESHBL_SERVER_RELOAD_H_
-#define MESHBL_SERVER_RELOAD_H_
+#ifndef MESHBL_DAEMON_RELOAD_H_
+#define MESHBL_DAEMON_RELOAD_H_
 
 #include <atomic>
 #include <chrono>
@@ -46,7 +46,7 @@
 #include "meshbl/table/zone_set.h"
 #include "meshbl/zone/loader.h"
 
-namespace meshbl::server {
+namespace meshbl::daemon {
 
 // One command-line zone spec, classified.
 struct SourceSpec {
@@ -180,6 +180,6 @@ class Reloader {
   std::thread thread_;
 };
 
-}  // namespace meshbl::server
+}  // namespace meshbl::daemon
 
-#endif  // MESHBL_SERVER_RELOAD_H_
+#endif  // MESHBL_DAEMON_RELOAD_H_

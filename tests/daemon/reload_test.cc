@@ -1,7 +1,7 @@
 // Loading and reloading (src/server/reload.cc): zone specs and snapshot
 // specs, change detection by stat, background reloads that publish
 // atomically and keep the old data when they fail.
-#include "meshbl/server/reload.h"
+#include "meshbl/daemon/reload.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,7 +21,7 @@
 #include "meshbl/table/snapshot.h"
 #include "meshbl/util/mapped_file.h"
 
-namespace meshbl::server {
+namespace meshbl::daemon {
 namespace {
 
 using namespace std::chrono_literals;
@@ -266,4 +266,4 @@ TEST_F(ReloadTest, StopWithinEndsAReloadInProgress) {
 }
 
 }  // namespace
-}  // namespace meshbl::server
+}  // namespace meshbl::daemon

@@ -1,5 +1,5 @@
 // rbldnsd-style statistics: the -s file and the counter log lines.
-#include "meshbl/server/stats_file.h"
+#include "meshbl/daemon/stats_file.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -10,14 +10,14 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace meshbl::server {
+namespace meshbl::daemon {
 namespace {
 
 std::uint64_t Sub(std::uint64_t a, std::uint64_t b) { return a > b ? a - b : 0; }
 
 }  // namespace
 
-Counters CountersFrom(const ResponderStats& s) {
+Counters CountersFrom(const server::ResponderStats& s) {
   Counters c;
   c.tot = s.queries;
   c.ok = s.noerror;
@@ -28,7 +28,7 @@ Counters CountersFrom(const ResponderStats& s) {
   return c;
 }
 
-Counters CountersFrom(const ZoneStats& z) {
+Counters CountersFrom(const server::ZoneStats& z) {
   Counters c;
   c.tot = z.tot;
   c.ok = z.ok;
@@ -109,4 +109,4 @@ void StatsTracker::Reset(std::int64_t now, const Counters& total,
   since_ = now;
 }
 
-}  // namespace meshbl::server
+}  // namespace meshbl::daemon

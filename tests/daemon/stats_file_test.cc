@@ -1,6 +1,6 @@
 // rbldnsd-style statistics (src/server/stats_file.cc): the counter tuple,
 // absolute and relative (+) stats lines, reset baselines, the log line.
-#include "meshbl/server/stats_file.h"
+#include "meshbl/daemon/stats_file.h"
 
 #include <unistd.h>
 
@@ -11,7 +11,7 @@
 
 #include "gtest/gtest.h"
 
-namespace meshbl::server {
+namespace meshbl::daemon {
 namespace {
 
 std::string ReadAll(const std::filesystem::path& p) {
@@ -21,9 +21,9 @@ std::string ReadAll(const std::filesystem::path& p) {
   return ss.str();
 }
 
-ResponderStats Stats(std::uint64_t q, std::uint64_t ok, std::uint64_t nxd, std::uint64_t in,
-                     std::uint64_t out) {
-  ResponderStats s;
+server::ResponderStats Stats(std::uint64_t q, std::uint64_t ok, std::uint64_t nxd, std::uint64_t in,
+                             std::uint64_t out) {
+  server::ResponderStats s;
   s.queries = q;
   s.noerror = ok;
   s.nxdomain = nxd;
@@ -89,7 +89,7 @@ TEST_F(StatsFileTest, PerZoneFieldsComeBeforeTheTotal) {
   const auto path = dir_ / "stats";
   StatsTracker abs_t(path.string(), false, 100);
   auto zones = [](std::uint64_t a, std::uint64_t b) {
-    ZoneStats za{a, a - 1, 1, 10 * a, 20 * a}, zb{b, b, 0, 10 * b, 20 * b};
+    server::ZoneStats za{a, a - 1, 1, 10 * a, 20 * a}, zb{b, b, 0, 10 * b, 20 * b};
     return std::vector<ZoneCounters>{{"bl.test", CountersFrom(za)}, {"dbl.test", CountersFrom(zb)}};
   };
   ASSERT_TRUE(abs_t.WriteCounters(160, CountersFrom(Stats(5, 3, 1, 50, 100)), zones(3, 2)).ok());
@@ -108,4 +108,4 @@ TEST_F(StatsFileTest, PerZoneFieldsComeBeforeTheTotal) {
 }
 
 }  // namespace
-}  // namespace meshbl::server
+}  // namespace meshbl::daemon

@@ -1,5 +1,5 @@
 // The meshbld process lifecycle: see daemon.h.
-#include "meshbl/server/daemon.h"
+#include "meshbl/daemon/daemon.h"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -29,17 +29,36 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "meshbl/daemon/reload.h"
+#include "meshbl/daemon/stats_file.h"
 #include "meshbl/dns/name.h"
 #include "meshbl/server/listen.h"
-#include "meshbl/server/log.h"
 #include "meshbl/server/query_log.h"
-#include "meshbl/server/reload.h"
 #include "meshbl/server/server.h"
-#include "meshbl/server/stats_file.h"
 #include "meshbl/table/dump.h"
 #include "meshbl/table/swap.h"
+#include "meshbl/util/log.h"
 
-namespace meshbl::server {
+namespace meshbl::daemon {
+using server::FamilyHint;
+using server::IoStats;
+using server::kMaxZoneStats;
+using server::ListenAddress;
+using server::QueryLog;
+using server::ResolveListenSpecs;
+using server::ResponderStats;
+using server::Server;
+using server::ServerConfig;
+using server::UdpBackend;
+using server::UdpBackendName;
+using server::ZoneStats;
+using util::LogAllToStderr;
+using util::LogError;
+using util::LogInfo;
+using util::LogToStdio;
+using util::LogToSyslog;
+using util::LogWarning;
+
 namespace {
 
 std::int64_t Now() { return static_cast<std::int64_t>(std::time(nullptr)); }
@@ -514,4 +533,4 @@ int RunDaemon(const DaemonOptions& o) {
   return ControlLoop(r, mask);
 }
 
-}  // namespace meshbl::server
+}  // namespace meshbl::daemon

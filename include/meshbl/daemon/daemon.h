@@ -13,18 +13,18 @@
 // control thread with signalfd: HUP reopens the query log and checks for
 // changed files, USR1 logs and writes the counters, USR2 also resets them,
 // TERM/INT write the final statistics and exit 0; PIPE is ignored.
-#ifndef MESHBL_SERVER_DAEMON_H_
-#define MESHBL_SERVER_DAEMON_H_
+#ifndef MESHBL_DAEMON_DAEMON_H_
+#define MESHBL_DAEMON_DAEMON_H_
 
-#include "meshbl/server/options.h"
+#include "meshbl/daemon/options.h"
 
-namespace meshbl::server {
+namespace meshbl::daemon {
 
 // Runs the daemon until SIGTERM/SIGINT; returns the process exit code (0
 // after a clean stop, 1 on a fatal startup error, which has been logged).
 // Call once, from main(), before any other thread exists.
 int RunDaemon(const DaemonOptions& options);
 
-}  // namespace meshbl::server
+}  // namespace meshbl::daemon
 
-#endif  // MESHBL_SERVER_DAEMON_H_
+#endif  // MESHBL_DAEMON_DAEMON_H_

@@ -1,17 +1,21 @@
-// meshbld's operational log: rbldnsd's lines ("listening on ...", dataset
+// The operational log: rbldnsd's lines ("listening on ...", dataset
 // summaries, warnings, "zones reloaded", stats) to stdout/stderr in the
 // foreground (-n) or to syslog (-F facility) once detached.
 //
 // Control plane only (formats and may block on I/O); thread-safe: lines from
 // several threads never interleave.
-#ifndef MESHBL_SERVER_LOG_H_
-#define MESHBL_SERVER_LOG_H_
+#ifndef MESHBL_UTIL_LOG_H_
+#define MESHBL_UTIL_LOG_H_
 
 #include <string_view>
 
-namespace meshbl::server {
+namespace meshbl::util {
 
 enum class LogSeverity { kInfo, kWarning, kError };
+
+// The program name that prefixes stdio lines and is syslog's ident
+// ("meshbld" until set). `ident` must outlive the process (a literal).
+void SetLogIdent(const char* ident);
 
 // Info lines go to stdout, warnings and errors to stderr, each prefixed with
 // "meshbld: " and flushed. The initial sink.
@@ -29,6 +33,6 @@ inline void LogInfo(std::string_view message) { Log(LogSeverity::kInfo, message)
 inline void LogWarning(std::string_view message) { Log(LogSeverity::kWarning, message); }
 inline void LogError(std::string_view message) { Log(LogSeverity::kError, message); }
 
-}  // namespace meshbl::server
+}  // namespace meshbl::util
 
-#endif  // MESHBL_SERVER_LOG_H_
+#endif  // MESHBL_UTIL_LOG_H_
