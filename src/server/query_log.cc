@@ -9,13 +9,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <mutex>
 #include <string>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "meshbl/util/log.h"
 
 namespace meshbl::server {
@@ -299,7 +299,7 @@ void QueryLogRing::FlushDirect(int fd) noexcept {
 
 QueryLog::~QueryLog() {
   Stop();
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (own_fd_ && fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }
@@ -311,7 +311,7 @@ int OpenAppend(const std::string& path) {
 }  // namespace
 
 absl::Status QueryLog::Open(std::string path, bool unbuffered) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   path_ = std::move(path);
   unbuffered_ = unbuffered;
   const int fd = path_ == "-" ? STDOUT_FILENO : OpenAppend(path_);
@@ -350,13 +350,13 @@ void QueryLog::ReopenLocked() {
 
 void QueryLog::SetFailureReport(std::function<void(std::string_view)> report,
                                 std::chrono::milliseconds interval) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   report_ = std::move(report);
   report_interval_ = interval;
 }
 
 void QueryLog::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (thread_.joinable()) return;
   stop_ = false;
   thread_ = std::thread([this] { Run(); });
@@ -364,26 +364,22 @@ void QueryLog::Start() {
 
 void QueryLog::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     stop_ = true;
   }
-  cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   DrainOnce();
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ReportLocked(true);
 }
 
 void QueryLog::RequestReopen() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    reopen_ = true;
-  }
-  cv_.notify_all();
+  absl::MutexLock lock(&mu_);
+  reopen_ = true;
 }
 
 QueryLogRing* QueryLog::AddRing() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   QueryLogRing* ring = &rings_.emplace_back();
   if (unbuffered_ && fd_ >= 0) ring->SetDirect(fd_);
   return ring;
@@ -404,7 +400,7 @@ void QueryLog::WriteLocked(const std::string& buf, std::uint64_t lines) {
 }
 
 std::size_t QueryLog::DrainOnce() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (reopen_) {
     reopen_ = false;
     ReopenLocked();
@@ -455,14 +451,14 @@ void QueryLog::ReportLocked(bool final) {
 }
 
 std::uint64_t QueryLog::dropped() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   std::uint64_t d = 0;
   for (const QueryLogRing& ring : rings_) d += ring.dropped();
   return d;
 }
 
 QueryLogCounters QueryLog::counters() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   QueryLogCounters c;
   c.written = written_;
   c.lost = lost_;
@@ -480,12 +476,15 @@ std::string QueryLog::StatsLine() const {
 }
 
 void QueryLog::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stop_) {
-    cv_.wait_for(lock, std::chrono::milliseconds(100));
-    lock.unlock();
+  // Drains every 100 ms, at once on a reopen request, and returns on Stop()
+  // (which drains what is left).
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      (void)mu_.AwaitWithTimeout(absl::Condition(this, &QueryLog::Woken), absl::Milliseconds(100));
+      if (stop_) return;
+    }
     DrainOnce();
-    lock.lock();
   }
 }
 

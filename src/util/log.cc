@@ -4,27 +4,29 @@
 #include <syslog.h>
 
 #include <cstdio>
-#include <mutex>
 #include <string>
 #include <string_view>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace meshbl::util {
 namespace {
 
-std::mutex g_mu;
-bool g_syslog = false;            // guarded by g_mu
-bool g_info_stderr = false;       // guarded by g_mu
-const char* g_ident = "meshbld";  // guarded by g_mu
+ABSL_CONST_INIT absl::Mutex g_mu(absl::kConstInit);
+bool g_syslog ABSL_GUARDED_BY(g_mu) = false;
+bool g_info_stderr ABSL_GUARDED_BY(g_mu) = false;
+const char* g_ident ABSL_GUARDED_BY(g_mu) = "meshbld";
 
 }  // namespace
 
 void SetLogIdent(const char* ident) {
-  std::lock_guard<std::mutex> lock(g_mu);
+  absl::MutexLock lock(&g_mu);
   g_ident = ident;
 }
 
 void LogToStdio() {
-  std::lock_guard<std::mutex> lock(g_mu);
+  absl::MutexLock lock(&g_mu);
   if (g_syslog) closelog();
   g_syslog = false;
   g_info_stderr = false;
@@ -32,18 +34,18 @@ void LogToStdio() {
 
 void LogAllToStderr() {
   LogToStdio();
-  std::lock_guard<std::mutex> lock(g_mu);
+  absl::MutexLock lock(&g_mu);
   g_info_stderr = true;
 }
 
 void LogToSyslog(int facility) {
-  std::lock_guard<std::mutex> lock(g_mu);
+  absl::MutexLock lock(&g_mu);
   openlog(g_ident, LOG_PID | LOG_NDELAY, facility);
   g_syslog = true;
 }
 
 void Log(LogSeverity severity, std::string_view message) {
-  std::lock_guard<std::mutex> lock(g_mu);
+  absl::MutexLock lock(&g_mu);
   if (g_syslog) {
     const int prio = severity == LogSeverity::kInfo      ? LOG_INFO
                      : severity == LogSeverity::kWarning ? LOG_WARNING

@@ -13,10 +13,11 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
-#include <mutex>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 
 namespace meshbl::util {
 namespace {
@@ -96,20 +97,20 @@ class LeaseThread {
   }
 
   void Add(void* addr, int fd, std::size_t map_size) {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     entries_[addr] = Entry{fd, map_size};
     leases_.fetch_add(1, std::memory_order_relaxed);
   }
   // Unregisters `addr`, closing its fd (which drops the lease).
   void Remove(void* addr) {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     auto it = entries_.find(addr);
     if (it == entries_.end()) return;
     ::close(it->second.fd);
     entries_.erase(it);
   }
   bool Registered(void* addr) {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     return entries_.count(addr) != 0;
   }
   // The lease thread's id (0 until it runs): lease-break signals are
@@ -151,7 +152,7 @@ class LeaseThread {
       char buf[64];
       while (g_wake_pipe[0] >= 0 && ::read(g_wake_pipe[0], buf, sizeof buf) > 0) {
       }
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       for (auto it = entries_.begin(); it != entries_.end();) {
         // A lease being broken reports the type it is going to (F_UNLCK).
         if (::fcntl(it->second.fd, F_GETLEASE) == F_RDLCK || !Detach(it->first, it->second)) {
@@ -181,8 +182,8 @@ class LeaseThread {
     return true;
   }
 
-  std::mutex mu_;
-  std::map<void*, Entry> entries_;  // guarded by mu_
+  absl::Mutex mu_;
+  std::map<void*, Entry> entries_ ABSL_GUARDED_BY(mu_);
   std::atomic<std::uint64_t> leases_{0};
   std::atomic<std::uint64_t> detached_{0};
   std::atomic<pid_t> tid_{0};

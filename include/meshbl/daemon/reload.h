@@ -30,18 +30,18 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "meshbl/table/swap.h"
 #include "meshbl/table/zone_set.h"
 #include "meshbl/zone/loader.h"
@@ -166,17 +166,19 @@ class Reloader {
 
  private:
   void Run();
+  bool Wakeable() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || pending_; }
 
   ZoneLoader* loader_;
   table::ZoneSetHolder* holder_;
   Notify notify_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool pending_ = false;                                   // guarded by mu_
-  bool stop_ = false;                                      // guarded by mu_
-  bool done_ = false;                                      // guarded by mu_: Run() returned
-  std::atomic<bool> cancel_{false};                        // abandons a reload in progress
-  std::uint64_t reloads_ = 0, failures_ = 0, checks_ = 0;  // guarded by mu_
+  mutable absl::Mutex mu_;
+  bool pending_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;  // Run() returned
+  std::atomic<bool> cancel_{false};         // abandons a reload in progress
+  std::uint64_t reloads_ ABSL_GUARDED_BY(mu_) = 0;
+  std::uint64_t failures_ ABSL_GUARDED_BY(mu_) = 0;
+  std::uint64_t checks_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread thread_;
 };
 

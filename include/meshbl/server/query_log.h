@@ -33,7 +33,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -41,13 +40,14 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "meshbl/table/query.h"
 
 namespace meshbl::server {
@@ -223,29 +223,30 @@ class QueryLog {
 
  private:
   void Run();
-  void ReopenLocked();
-  void WriteLocked(const std::string& buf, std::uint64_t lines);
-  void ReportLocked(bool final);
+  bool Woken() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || reopen_; }
+  void ReopenLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void WriteLocked(const std::string& buf, std::uint64_t lines) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReportLocked(bool final) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::string path_;
   bool unbuffered_ = false;
-  mutable std::mutex mu_;
-  std::deque<QueryLogRing> rings_;  // guarded by mu_; stable addresses
-  int fd_ = -1;                     // guarded by mu_ (its number never changes once open)
-  bool own_fd_ = false;             // false for stdout
-  bool reopen_ = false;             // guarded by mu_
-  bool stop_ = false;               // guarded by mu_
+  mutable absl::Mutex mu_;
+  std::deque<QueryLogRing> rings_ ABSL_GUARDED_BY(mu_);  // stable addresses
+  // Its number never changes once open (a reopen dup2()s over it).
+  int fd_ ABSL_GUARDED_BY(mu_) = -1;
+  bool own_fd_ ABSL_GUARDED_BY(mu_) = false;  // false for stdout
+  bool reopen_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
   // Buffered mode's own counters (the writer thread's writes).
-  std::uint64_t written_ = 0;  // guarded by mu_
-  std::uint64_t lost_ = 0;     // guarded by mu_
-  int last_errno_ = 0;         // guarded by mu_
+  std::uint64_t written_ ABSL_GUARDED_BY(mu_) = 0;
+  std::uint64_t lost_ ABSL_GUARDED_BY(mu_) = 0;
+  int last_errno_ ABSL_GUARDED_BY(mu_) = 0;
   // Failure reports.
-  std::function<void(std::string_view)> report_;  // guarded by mu_
-  std::chrono::milliseconds report_interval_{60'000};
-  std::chrono::steady_clock::time_point last_report_{};
-  bool reported_once_ = false;
-  std::uint64_t reported_lost_ = 0;  // lost lines already reported
-  std::condition_variable cv_;
+  std::function<void(std::string_view)> report_ ABSL_GUARDED_BY(mu_);
+  std::chrono::milliseconds report_interval_ ABSL_GUARDED_BY(mu_){60'000};
+  std::chrono::steady_clock::time_point last_report_ ABSL_GUARDED_BY(mu_){};
+  bool reported_once_ ABSL_GUARDED_BY(mu_) = false;
+  std::uint64_t reported_lost_ ABSL_GUARDED_BY(mu_) = 0;  // lost lines already reported
   std::thread thread_;
 };
 

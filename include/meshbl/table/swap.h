@@ -11,8 +11,9 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "meshbl/table/zone_set.h"
 
 namespace meshbl::table {
@@ -31,8 +32,8 @@ class ZoneSetHolder {
   std::uint64_t generation() const noexcept { return generation_.load(std::memory_order_acquire); }
 
  private:
-  mutable std::mutex mu_;
-  std::shared_ptr<const ZoneSet> current_;  // guarded by mu_
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const ZoneSet> current_ ABSL_GUARDED_BY(mu_);
   std::atomic<std::uint64_t> generation_{0};
 };
 
