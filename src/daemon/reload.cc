@@ -29,431 +29,428 @@
 #include "meshbl/util/log.h"
 #include "meshbl/util/status_macros.h"
 
-    namespace meshbl::daemon {
-  using util::LogError;
-  using util::LogInfo;
-  using util::LogWarning;
+namespace meshbl::daemon {
+using util::LogError;
+using util::LogInfo;
+using util::LogWarning;
 
-  namespace {
+namespace {
 
-  constexpr std::size_t kMaxWarningsPerDataset = 5;
+constexpr std::size_t kMaxWarningsPerDataset = 5;
 
-  std::string StampText(std::int64_t t) {
-    std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y%m%d %H%M%S", &tm);
-    return buf;
-  }
+std::string StampText(std::int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d %H%M%S", &tm);
+  return buf;
+}
 
-  double ThreadCpuSeconds() {
-    rusage ru{};
-    getrusage(RUSAGE_THREAD, &ru);
-    return static_cast<double>(ru.ru_utime.tv_sec) + static_cast<double>(ru.ru_utime.tv_usec) / 1e6;
-  }
+double ThreadCpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_THREAD, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec) + static_cast<double>(ru.ru_utime.tv_usec) / 1e6;
+}
 
-  enum class Level { kInfo, kWarning, kError };
+enum class Level { kInfo, kWarning, kError };
 
-  // A dataset as rbldnsd names it at the start of its log lines: "type:files",
-  // the files cut at 60 characters ("%s:%.60s").
-  std::string DatasetName(std::string_view spec) {
-    const std::size_t colon = spec.find(':');
-    if (colon == std::string_view::npos) return std::string(spec);
-    return absl::StrCat(std::string(spec.substr(0, colon + 1)),
-                        std::string(spec.substr(colon + 1, 60)));
-  }
+// A dataset as rbldnsd names it at the start of its log lines: "type:files",
+// the files cut at 60 characters ("%s:%.60s").
+std::string DatasetName(std::string_view spec) {
+  const std::size_t colon = spec.find(':');
+  if (colon == std::string_view::npos) return std::string(spec);
+  return absl::StrCat(std::string(spec.substr(0, colon + 1)),
+                      std::string(spec.substr(colon + 1, 60)));
+}
 
-  }  // namespace
+}  // namespace
 
-  absl::StatusOr<std::vector<SourceSpec>> ParseSourceSpecs(const std::vector<std::string>& args) {
-    std::vector<SourceSpec> out;
-    for (const std::string& arg : args) {
-      SourceSpec s;
-      s.arg = arg;
-      const std::size_t c1 = arg.find(':');
-      const std::size_t c2 = c1 == std::string::npos ? std::string::npos : arg.find(':', c1 + 1);
-      if (c2 != std::string::npos && arg.compare(c1 + 1, c2 - c1 - 1, "snapshot") == 0) {
-        s.is_snapshot = true;
-        s.snapshot_zone = arg.substr(0, c1);
-        std::string_view files = std::string_view(arg).substr(c2 + 1);
-        while (!files.empty()) {
-          const std::size_t cut = files.find(',');
-          if (cut != 0) s.snapshot_files.emplace_back(files.substr(0, cut));
-          if (cut == std::string_view::npos) break;
-          files.remove_prefix(cut + 1);
-        }
-        if (s.snapshot_files.empty()) {
-          return absl::InvalidArgumentError("missing filenames for snapshot");
-        }
-      } else {
-        MESHBL_ASSIGN_OR_RETURN(s.text, zone::ParseZoneSpec(arg));
+absl::StatusOr<std::vector<SourceSpec>> ParseSourceSpecs(const std::vector<std::string>& args) {
+  std::vector<SourceSpec> out;
+  for (const std::string& arg : args) {
+    SourceSpec s;
+    s.arg = arg;
+    const std::size_t c1 = arg.find(':');
+    const std::size_t c2 = c1 == std::string::npos ? std::string::npos : arg.find(':', c1 + 1);
+    if (c2 != std::string::npos && arg.compare(c1 + 1, c2 - c1 - 1, "snapshot") == 0) {
+      s.is_snapshot = true;
+      s.snapshot_zone = arg.substr(0, c1);
+      std::string_view files = std::string_view(arg).substr(c2 + 1);
+      while (!files.empty()) {
+        const std::size_t cut = files.find(',');
+        if (cut != 0) s.snapshot_files.emplace_back(files.substr(0, cut));
+        if (cut == std::string_view::npos) break;
+        files.remove_prefix(cut + 1);
       }
-      out.push_back(std::move(s));
+      if (s.snapshot_files.empty()) {
+        return absl::InvalidArgumentError("missing filenames for snapshot");
+      }
+    } else {
+      MESHBL_ASSIGN_OR_RETURN(s.text, zone::ParseZoneSpec(arg));
     }
-    return out;
+    out.push_back(std::move(s));
   }
+  return out;
+}
 
-  ZoneLoader::ZoneLoader(std::vector<SourceSpec> sources, zone::LoadOptions options)
-      : sources_(std::move(sources)), options_(options) {}
+ZoneLoader::ZoneLoader(std::vector<SourceSpec> sources, zone::LoadOptions options)
+    : sources_(std::move(sources)), options_(options) {}
 
-  ZoneLoader::Stamp ZoneLoader::StatFile(const std::string& path) {
-    Stamp st;
-    st.path = path;
-    struct stat sb {};
-    if (stat(path.c_str(), &sb) == 0) {
-      st.ok = true;
-      st.mtime = static_cast<std::int64_t>(sb.st_mtim.tv_sec) * 1000000000 + sb.st_mtim.tv_nsec;
-      st.ctime = static_cast<std::int64_t>(sb.st_ctim.tv_sec) * 1000000000 + sb.st_ctim.tv_nsec;
-      st.size = static_cast<std::int64_t>(sb.st_size);
-      st.inode = static_cast<std::uint64_t>(sb.st_ino);
-    }
-    return st;
+ZoneLoader::Stamp ZoneLoader::StatFile(const std::string& path) {
+  Stamp st;
+  st.path = path;
+  struct stat sb {};
+  if (stat(path.c_str(), &sb) == 0) {
+    st.ok = true;
+    st.mtime = static_cast<std::int64_t>(sb.st_mtim.tv_sec) * 1000000000 + sb.st_mtim.tv_nsec;
+    st.ctime = static_cast<std::int64_t>(sb.st_ctim.tv_sec) * 1000000000 + sb.st_ctim.tv_nsec;
+    st.size = static_cast<std::int64_t>(sb.st_size);
+    st.inode = static_cast<std::uint64_t>(sb.st_ino);
   }
+  return st;
+}
 
-  std::vector<ZoneLoader::Stamp> ZoneLoader::StatAll() const {
-    std::vector<Stamp> stamps;
-    for (const SourceSpec& s : sources_) {
-      for (const std::string& f : s.is_snapshot ? s.snapshot_files : s.text.files) {
-        stamps.push_back(StatFile(f));
-      }
+std::vector<ZoneLoader::Stamp> ZoneLoader::StatAll() const {
+  std::vector<Stamp> stamps;
+  for (const SourceSpec& s : sources_) {
+    for (const std::string& f : s.is_snapshot ? s.snapshot_files : s.text.files) {
+      stamps.push_back(StatFile(f));
     }
-    return stamps;
   }
+  return stamps;
+}
 
-  bool ZoneLoader::Changed() const { return !loaded_once_ || StatAll() != attempted_; }
+bool ZoneLoader::Changed() const { return !loaded_once_ || StatAll() != attempted_; }
 
-  absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load(
-      const std::atomic<bool>* cancel, table::ZoneSetHolder* publish_to) {
-    const auto wall_start = std::chrono::steady_clock::now();
-    const double cpu_start = ThreadCpuSeconds();
-    attempted_ = StatAll();
-    loaded_once_ = true;
-    failed_now_ = 0;
+absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load(
+    const std::atomic<bool>* cancel, table::ZoneSetHolder* publish_to) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  const double cpu_start = ThreadCpuSeconds();
+  attempted_ = StatAll();
+  loaded_once_ = true;
+  failed_now_ = 0;
 
-    zone::LoadOptions options = options_;
-    options.now = static_cast<std::int64_t>(std::time(nullptr));
+  zone::LoadOptions options = options_;
+  options.now = static_cast<std::int64_t>(std::time(nullptr));
 
-    // Text datasets: one snapshot per dataset (zone specs with the same
-    // "type:files" share it), rebuilt only when one of its files changed
-    // since it was built; an unchanged dataset keeps its snapshot, so a
-    // reload holds two copies of the changed datasets only.
-    std::vector<zone::ZoneSpec> all_text;
-    for (const SourceSpec& s : sources_) {
-      if (!s.is_snapshot) all_text.push_back(s.text);
+  // Text datasets: one snapshot per dataset (zone specs with the same
+  // "type:files" share it), rebuilt only when one of its files changed
+  // since it was built; an unchanged dataset keeps its snapshot, so a
+  // reload holds two copies of the changed datasets only.
+  std::vector<zone::ZoneSpec> all_text;
+  for (const SourceSpec& s : sources_) {
+    if (!s.is_snapshot) all_text.push_back(s.text);
+  }
+  MESHBL_RETURN_IF_ERROR(zone::CheckZoneSpecs(all_text));
+  absl::flat_hash_map<std::string, CachedDataset> next;
+  absl::flat_hash_map<std::string, std::vector<Stamp>> next_failed;
+  std::vector<std::shared_ptr<const table::Snapshot>> snaps;
+  std::vector<std::size_t> snap_source;  // the source each snapshot came from
+  // What to log, in command-line order, as rbldnsd logs while it loads: a
+  // dataset's warnings (at most five, then "type:files: N more warnings
+  // suppressed"), then its line or its error.
+  std::vector<std::pair<Level, std::string>> lines;
+  auto warn = [&](std::string_view key, const std::vector<zone::Diagnostic>& w) {
+    for (std::size_t k = 0; k < w.size() && k < kMaxWarningsPerDataset; ++k) {
+      lines.emplace_back(Level::kWarning, w[k].ToString());
     }
-    MESHBL_RETURN_IF_ERROR(zone::CheckZoneSpecs(all_text));
-    absl::flat_hash_map<std::string, CachedDataset> next;
-    absl::flat_hash_map<std::string, std::vector<Stamp>> next_failed;
-    std::vector<std::shared_ptr<const table::Snapshot>> snaps;
-    std::vector<std::size_t> snap_source;  // the source each snapshot came from
-    // What to log, in command-line order, as rbldnsd logs while it loads: a
-    // dataset's warnings (at most five, then "type:files: N more warnings
-    // suppressed"), then its line or its error.
-    std::vector<std::pair<Level, std::string>> lines;
-    auto warn = [&](std::string_view key, const std::vector<zone::Diagnostic>& w) {
-      for (std::size_t k = 0; k < w.size() && k < kMaxWarningsPerDataset; ++k) {
-        lines.emplace_back(Level::kWarning, w[k].ToString());
-      }
-      if (w.size() > kMaxWarningsPerDataset) {
-        lines.emplace_back(Level::kWarning,
-                           absl::StrCat(DatasetName(key), ": ", w.size() - kMaxWarningsPerDataset,
-                                        " more warnings suppressed"));
-      }
-    };
+    if (w.size() > kMaxWarningsPerDataset) {
+      lines.emplace_back(Level::kWarning,
+                         absl::StrCat(DatasetName(key), ": ", w.size() - kMaxWarningsPerDataset,
+                                      " more warnings suppressed"));
+    }
+  };
 
-    // One dataset (text "type:files" or "snapshot:path"): kept when its files
-    // did not change since it was built, or since its last failed attempt;
-    // otherwise built by `build`. On failure the previous data, if any, stays.
-    // Returns the data to serve, or nullptr when it has none.
-    auto one = [&](const std::string& key, std::vector<Stamp> stamps,
-                   auto build) -> std::shared_ptr<const table::Snapshot> {
-      if (auto it = next.find(key); it != next.end()) return it->second.snap;
-      if (next_failed.contains(key)) return nullptr;  // shared by several specs: tried once
-      auto cached = cache_.find(key);
-      const bool have_old = cached != cache_.end();
-      if (have_old && cached->second.stamps == stamps) {
-        next.emplace(key, cached->second);
-        return cached->second.snap;
-      }
-      if (auto f = failed_.find(key); f != failed_.end() && f->second == stamps) {
-        next_failed.emplace(key, std::move(stamps));  // still broken: not tried again
-        if (!have_old) return nullptr;
-        next.emplace(key, cached->second);
-        return cached->second.snap;
-      }
-      absl::StatusOr<std::shared_ptr<const table::Snapshot>> built = build();
-      if (built.ok()) {
-        next.emplace(key, CachedDataset{std::move(stamps), *built});
-        return *std::move(built);
-      }
-      ++failed_now_;
-      lines.emplace_back(Level::kError, std::string(built.status().message()));
-      next_failed.emplace(key, std::move(stamps));
-      if (!have_old) return nullptr;
-      lines.emplace_back(Level::kError, absl::StrCat(DatasetName(key),
-                                                     ": reload failed, keeping the previous data"));
+  // One dataset (text "type:files" or "snapshot:path"): kept when its files
+  // did not change since it was built, or since its last failed attempt;
+  // otherwise built by `build`. On failure the previous data, if any, stays.
+  // Returns the data to serve, or nullptr when it has none.
+  auto one = [&](const std::string& key, std::vector<Stamp> stamps,
+                 auto build) -> std::shared_ptr<const table::Snapshot> {
+    if (auto it = next.find(key); it != next.end()) return it->second.snap;
+    if (next_failed.contains(key)) return nullptr;  // shared by several specs: tried once
+    auto cached = cache_.find(key);
+    const bool have_old = cached != cache_.end();
+    if (have_old && cached->second.stamps == stamps) {
       next.emplace(key, cached->second);
       return cached->second.snap;
-    };
+    }
+    if (auto f = failed_.find(key); f != failed_.end() && f->second == stamps) {
+      next_failed.emplace(key, std::move(stamps));  // still broken: not tried again
+      if (!have_old) return nullptr;
+      next.emplace(key, cached->second);
+      return cached->second.snap;
+    }
+    absl::StatusOr<std::shared_ptr<const table::Snapshot>> built = build();
+    if (built.ok()) {
+      next.emplace(key, CachedDataset{std::move(stamps), *built});
+      return *std::move(built);
+    }
+    ++failed_now_;
+    lines.emplace_back(Level::kError, std::string(built.status().message()));
+    next_failed.emplace(key, std::move(stamps));
+    if (!have_old) return nullptr;
+    lines.emplace_back(Level::kError, absl::StrCat(DatasetName(key),
+                                                   ": reload failed, keeping the previous data"));
+    next.emplace(key, cached->second);
+    return cached->second.snap;
+  };
 
-    std::vector<std::vector<std::uint8_t>> failed_zones;
-    auto fail_zone = [&](std::span<const std::uint8_t> name) {
-      if (name.empty()) return;
-      std::vector<std::uint8_t> z(name.begin(), name.end());
-      if (std::find(failed_zones.begin(), failed_zones.end(), z) == failed_zones.end()) {
-        failed_zones.push_back(std::move(z));
-      }
-    };
+  std::vector<std::vector<std::uint8_t>> failed_zones;
+  auto fail_zone = [&](std::span<const std::uint8_t> name) {
+    if (name.empty()) return;
+    std::vector<std::uint8_t> z(name.begin(), name.end());
+    if (std::find(failed_zones.begin(), failed_zones.end(), z) == failed_zones.end()) {
+      failed_zones.push_back(std::move(z));
+    }
+  };
 
-    for (std::size_t i = 0; i < sources_.size(); ++i) {
-      if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
-        return absl::CancelledError("reload abandoned");
-      }
-      const SourceSpec& s = sources_[i];
-      if (!s.is_snapshot) {
-        const std::string& key = s.text.dataset_spec;
-        std::vector<Stamp> stamps;
-        for (const std::string& f : s.text.files) stamps.push_back(StatFile(f));
-        const bool fresh = !next.contains(key);
-        auto snap = one(
-            key, std::move(stamps),
-            [&]() -> absl::StatusOr<std::shared_ptr<const table::Snapshot>> {
-              std::vector<zone::ZoneSpec> specs;
-              for (const SourceSpec& t : sources_) {
-                if (!t.is_snapshot && t.text.dataset_spec == key) {
-                  specs.push_back(t.text);
-                }
+  for (std::size_t i = 0; i < sources_.size(); ++i) {
+    if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
+      return absl::CancelledError("reload abandoned");
+    }
+    const SourceSpec& s = sources_[i];
+    if (!s.is_snapshot) {
+      const std::string& key = s.text.dataset_spec;
+      std::vector<Stamp> stamps;
+      for (const std::string& f : s.text.files) stamps.push_back(StatFile(f));
+      const bool fresh = !next.contains(key);
+      auto snap = one(
+          key, std::move(stamps), [&]() -> absl::StatusOr<std::shared_ptr<const table::Snapshot>> {
+            std::vector<zone::ZoneSpec> specs;
+            for (const SourceSpec& t : sources_) {
+              if (!t.is_snapshot && t.text.dataset_spec == key) {
+                specs.push_back(t.text);
               }
-              table::SnapshotBuilder builder;
-              std::vector<zone::Diagnostic> w;
-              const absl::Status loaded = zone::LoadDatasets(specs, options, &builder, &w);
-              warn(key, w);
-              MESHBL_RETURN_IF_ERROR(loaded);
-              MESHBL_ASSIGN_OR_RETURN(auto built,
-                                      table::Snapshot::FromImage(builder.Build(options.now), key));
-              // rbldnsd's per-dataset line: spec, newest file time (UTC), entries.
-              for (std::uint32_t d = 0; d < built->datasets().size(); ++d) {
-                const auto& rec = built->datasets()[d];
-                if (rec.parent != table::format::kNone) continue;
-                std::int64_t newest = 0;
-                for (const auto& src : built->sources()) {
-                  if (src.dataset == d) newest = std::max(newest, src.mtime);
-                }
-                lines.emplace_back(Level::kInfo, absl::StrCat(DatasetName(built->String(rec.spec)),
-                                                              ": ", StampText(newest), ": ",
-                                                              rec.entry_count, " entries"));
+            }
+            table::SnapshotBuilder builder;
+            std::vector<zone::Diagnostic> w;
+            const absl::Status loaded = zone::LoadDatasets(specs, options, &builder, &w);
+            warn(key, w);
+            MESHBL_RETURN_IF_ERROR(loaded);
+            MESHBL_ASSIGN_OR_RETURN(auto built,
+                                    table::Snapshot::FromImage(builder.Build(options.now), key));
+            // rbldnsd's per-dataset line: spec, newest file time (UTC), entries.
+            for (std::uint32_t d = 0; d < built->datasets().size(); ++d) {
+              const auto& rec = built->datasets()[d];
+              if (rec.parent != table::format::kNone) continue;
+              std::int64_t newest = 0;
+              for (const auto& src : built->sources()) {
+                if (src.dataset == d) newest = std::max(newest, src.mtime);
               }
-              return std::shared_ptr<const table::Snapshot>(std::move(built));
-            });
-        if (snap == nullptr) {
-          // rbldnsd: an ACL that never loaded leaves its zone without one.
-          if (s.text.type != table::DatasetType::kAcl) {
-            fail_zone(
-                {reinterpret_cast<const std::uint8_t*>(s.text.zone.data()), s.text.zone.size()});
-          }
-          continue;
-        }
-        if (fresh) {
-          snaps.push_back(std::move(snap));
-          snap_source.push_back(i);
+              lines.emplace_back(
+                  Level::kInfo, absl::StrCat(DatasetName(built->String(rec.spec)), ": ",
+                                             StampText(newest), ": ", rec.entry_count, " entries"));
+            }
+            return std::shared_ptr<const table::Snapshot>(std::move(built));
+          });
+      if (snap == nullptr) {
+        // rbldnsd: an ACL that never loaded leaves its zone without one.
+        if (s.text.type != table::DatasetType::kAcl) {
+          fail_zone(
+              {reinterpret_cast<const std::uint8_t*>(s.text.zone.data()), s.text.zone.size()});
         }
         continue;
       }
-      for (const std::string& path : s.snapshot_files) {
-        std::string want;
-        const bool named = !s.snapshot_zone.empty() && dns::ParseName(s.snapshot_zone, &want);
-        auto snap =
-            one(absl::StrCat("snapshot:", path), {StatFile(path)},
-                [&]() -> absl::StatusOr<std::shared_ptr<const table::Snapshot>> {
-                  MESHBL_ASSIGN_OR_RETURN(auto opened, table::Snapshot::Open(path));
-                  std::uint64_t entries = 0;
-                  for (const auto& d : opened->datasets()) entries += d.entry_count;
-                  lines.emplace_back(
-                      Level::kInfo,
-                      absl::StrCat("snapshot:", path, ": ", StampText(opened->header().build_time),
-                                   ": ", opened->datasets().size(), " datasets, ",
-                                   opened->zones().size(), " zones, ", entries, " entries"));
-                  return std::shared_ptr<const table::Snapshot>(std::move(opened));
-                });
-        if (snap == nullptr) {
-          if (named) {
-            fail_zone({reinterpret_cast<const std::uint8_t*>(want.data()), want.size()});
-          }
-          continue;
-        }
-        if (named) {
-          bool found = false;
-          for (const auto& z : snap->zones()) {
-            if (snap->String(z.name) == want) found = true;
-          }
-          if (!found) {
-            lines.emplace_back(Level::kWarning,
-                               zone::Diagnostic{path, 0,
-                                                absl::StrCat("has no zone `", s.snapshot_zone,
-                                                             "' (serving the snapshot's zones)")}
-                                   .ToString());
-          }
-        }
-        snap_source.push_back(i);
+      if (fresh) {
         snaps.push_back(std::move(snap));
+        snap_source.push_back(i);
       }
+      continue;
     }
-    // Each zone's datasets in command-line order, whichever snapshot holds them.
-    auto rank = [&](std::size_t k, std::span<const std::uint8_t> zone, std::string_view spec) {
-      if (sources_[snap_source[k]].is_snapshot) return snap_source[k];
-      for (std::size_t j = 0; j < sources_.size(); ++j) {
-        const SourceSpec& t = sources_[j];
-        if (!t.is_snapshot && t.text.dataset_spec == spec &&
-            std::equal(zone.begin(), zone.end(), t.text.zone.begin(), t.text.zone.end())) {
-          return j;
+    for (const std::string& path : s.snapshot_files) {
+      std::string want;
+      const bool named = !s.snapshot_zone.empty() && dns::ParseName(s.snapshot_zone, &want);
+      auto snap =
+          one(absl::StrCat("snapshot:", path), {StatFile(path)},
+              [&]() -> absl::StatusOr<std::shared_ptr<const table::Snapshot>> {
+                MESHBL_ASSIGN_OR_RETURN(auto opened, table::Snapshot::Open(path));
+                std::uint64_t entries = 0;
+                for (const auto& d : opened->datasets()) entries += d.entry_count;
+                lines.emplace_back(
+                    Level::kInfo,
+                    absl::StrCat("snapshot:", path, ": ", StampText(opened->header().build_time),
+                                 ": ", opened->datasets().size(), " datasets, ",
+                                 opened->zones().size(), " zones, ", entries, " entries"));
+                return std::shared_ptr<const table::Snapshot>(std::move(opened));
+              });
+      if (snap == nullptr) {
+        if (named) {
+          fail_zone({reinterpret_cast<const std::uint8_t*>(want.data()), want.size()});
         }
-      }
-      return snap_source[k];
-    };
-    MESHBL_ASSIGN_OR_RETURN(auto zones,
-                            table::ZoneSet::Create(std::move(snaps), rank, failed_zones));
-    cache_ = std::move(next);
-    failed_ = std::move(next_failed);
-    failed_zones_ = failed_zones.size();
-    // Published before the log says so, so that a reader of the log who then
-    // queries sees the new data.
-    if (publish_to != nullptr) publish_to->Publish(zones);
-
-    for (const auto& [level, l] : lines) {
-      switch (level) {
-        case Level::kInfo:
-          LogInfo(l);
-          break;
-        case Level::kWarning:
-          LogWarning(l);
-          break;
-        case Level::kError:
-          LogError(l);
-          break;
-      }
-    }
-    for (const std::string& w : zones->warnings()) LogWarning(w);
-
-    const double wall =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-    LogInfo(absl::StrFormat("zones reloaded, time %.2fe/%.2fu sec", wall,
-                            ThreadCpuSeconds() - cpu_start));
-    expired_logged_.clear();  // rbldnsd reports an expired zone again after each reload
-    LogNewlyExpired(*zones);
-    return zones;
-  }
-
-  void ZoneLoader::LogNewlyExpired(const table::ZoneSet& zones) {
-    const auto now = static_cast<std::int64_t>(std::time(nullptr));
-    for (const table::ZoneNode& z : zones.zones()) {
-      if (z.failed || z.expires == 0 || z.expires >= now) continue;
-      std::string name = dns::NameToText(z.name);
-      if (std::find(expired_logged_.begin(), expired_logged_.end(), name) !=
-          expired_logged_.end()) {
         continue;
       }
-      LogWarning(absl::StrCat("zone ", name.substr(0, 70),
-                              ": zone data expired, zone will not be serviced"));
-      expired_logged_.push_back(std::move(name));
+      if (named) {
+        bool found = false;
+        for (const auto& z : snap->zones()) {
+          if (snap->String(z.name) == want) found = true;
+        }
+        if (!found) {
+          lines.emplace_back(Level::kWarning,
+                             zone::Diagnostic{path, 0,
+                                              absl::StrCat("has no zone `", s.snapshot_zone,
+                                                           "' (serving the snapshot's zones)")}
+                                 .ToString());
+        }
+      }
+      snap_source.push_back(i);
+      snaps.push_back(std::move(snap));
     }
   }
+  // Each zone's datasets in command-line order, whichever snapshot holds them.
+  auto rank = [&](std::size_t k, std::span<const std::uint8_t> zone, std::string_view spec) {
+    if (sources_[snap_source[k]].is_snapshot) return snap_source[k];
+    for (std::size_t j = 0; j < sources_.size(); ++j) {
+      const SourceSpec& t = sources_[j];
+      if (!t.is_snapshot && t.text.dataset_spec == spec &&
+          std::equal(zone.begin(), zone.end(), t.text.zone.begin(), t.text.zone.end())) {
+        return j;
+      }
+    }
+    return snap_source[k];
+  };
+  MESHBL_ASSIGN_OR_RETURN(auto zones, table::ZoneSet::Create(std::move(snaps), rank, failed_zones));
+  cache_ = std::move(next);
+  failed_ = std::move(next_failed);
+  failed_zones_ = failed_zones.size();
+  // Published before the log says so, so that a reader of the log who then
+  // queries sees the new data.
+  if (publish_to != nullptr) publish_to->Publish(zones);
 
-  Reloader::Reloader(ZoneLoader * loader, table::ZoneSetHolder * holder, Notify notify)
-      : loader_(loader), holder_(holder), notify_(std::move(notify)) {}
-
-  Reloader::~Reloader() { Stop(); }
-
-  void Reloader::Start() {
-    absl::MutexLock lock(&mu_);
-    if (thread_.joinable()) return;
-    stop_ = false;
-    thread_ = std::thread([this] { Run(); });
+  for (const auto& [level, l] : lines) {
+    switch (level) {
+      case Level::kInfo:
+        LogInfo(l);
+        break;
+      case Level::kWarning:
+        LogWarning(l);
+        break;
+      case Level::kError:
+        LogError(l);
+        break;
+    }
   }
+  for (const std::string& w : zones->warnings()) LogWarning(w);
 
-  void Reloader::RequestCheck() {
-    absl::MutexLock lock(&mu_);
-    pending_ = true;
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  LogInfo(absl::StrFormat("zones reloaded, time %.2fe/%.2fu sec", wall,
+                          ThreadCpuSeconds() - cpu_start));
+  expired_logged_.clear();  // rbldnsd reports an expired zone again after each reload
+  LogNewlyExpired(*zones);
+  return zones;
+}
+
+void ZoneLoader::LogNewlyExpired(const table::ZoneSet& zones) {
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));
+  for (const table::ZoneNode& z : zones.zones()) {
+    if (z.failed || z.expires == 0 || z.expires >= now) continue;
+    std::string name = dns::NameToText(z.name);
+    if (std::find(expired_logged_.begin(), expired_logged_.end(), name) != expired_logged_.end()) {
+      continue;
+    }
+    LogWarning(absl::StrCat("zone ", name.substr(0, 70),
+                            ": zone data expired, zone will not be serviced"));
+    expired_logged_.push_back(std::move(name));
   }
+}
 
-  void Reloader::Stop() {
+Reloader::Reloader(ZoneLoader* loader, table::ZoneSetHolder* holder, Notify notify)
+    : loader_(loader), holder_(holder), notify_(std::move(notify)) {}
+
+Reloader::~Reloader() { Stop(); }
+
+void Reloader::Start() {
+  absl::MutexLock lock(&mu_);
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Reloader::RequestCheck() {
+  absl::MutexLock lock(&mu_);
+  pending_ = true;
+}
+
+void Reloader::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+bool Reloader::StopWithin(std::chrono::milliseconds limit) {
+  cancel_.store(true, std::memory_order_relaxed);
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+    if (!thread_.joinable()) return true;
+    if (!mu_.AwaitWithTimeout(absl::Condition(&done_), absl::FromChrono(limit))) {
+      thread_.detach();
+      return false;
+    }
+  }
+  thread_.join();
+  return true;
+}
+
+std::uint64_t Reloader::reloads() const {
+  absl::MutexLock lock(&mu_);
+  return reloads_;
+}
+std::uint64_t Reloader::failures() const {
+  absl::MutexLock lock(&mu_);
+  return failures_;
+}
+std::uint64_t Reloader::checks() const {
+  absl::MutexLock lock(&mu_);
+  return checks_;
+}
+
+void Reloader::Run() {
+  // Rebuilding runs at nice +10 (Linux: per thread), so that a worker sharing
+  // its core wakes up and answers at once instead of waiting out the
+  // rebuild's time slice (bench/compare measured lost queries under a 10M
+  // reload on one core before this). A failure leaves the default.
+  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
+  for (;;) {
     {
       absl::MutexLock lock(&mu_);
-      stop_ = true;
+      mu_.Await(absl::Condition(this, &Reloader::Wakeable));
+      if (stop_) break;
+      pending_ = false;
     }
-    if (thread_.joinable()) thread_.join();
-  }
-
-  bool Reloader::StopWithin(std::chrono::milliseconds limit) {
-    cancel_.store(true, std::memory_order_relaxed);
-    {
-      absl::MutexLock lock(&mu_);
-      stop_ = true;
-      if (!thread_.joinable()) return true;
-      if (!mu_.AwaitWithTimeout(absl::Condition(&done_), absl::FromChrono(limit))) {
-        thread_.detach();
-        return false;
+    bool ok = true;
+    bool reloaded = false;
+    if (!loader_->Changed()) {
+      if (auto current = holder_->Current(); current != nullptr) {
+        loader_->LogNewlyExpired(*current);
       }
-    }
-    thread_.join();
-    return true;
-  }
-
-  std::uint64_t Reloader::reloads() const {
-    absl::MutexLock lock(&mu_);
-    return reloads_;
-  }
-  std::uint64_t Reloader::failures() const {
-    absl::MutexLock lock(&mu_);
-    return failures_;
-  }
-  std::uint64_t Reloader::checks() const {
-    absl::MutexLock lock(&mu_);
-    return checks_;
-  }
-
-  void Reloader::Run() {
-    // Rebuilding runs at nice +10 (Linux: per thread), so that a worker sharing
-    // its core wakes up and answers at once instead of waiting out the
-    // rebuild's time slice (bench/compare measured lost queries under a 10M
-    // reload on one core before this). A failure leaves the default.
-    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
-    for (;;) {
-      {
-        absl::MutexLock lock(&mu_);
-        mu_.Await(absl::Condition(this, &Reloader::Wakeable));
-        if (stop_) break;
-        pending_ = false;
+    } else {
+      if (notify_) notify_("RELOADING=1");
+      // Every dataset that loaded is published (by Load(), before its log
+      // lines), failed ones keep their previous data.
+      auto zones = loader_->Load(&cancel_, holder_);
+      if (zones.ok()) {
+        reloaded = true;
+        ok = loader_->failed_datasets() == 0;
+      } else if (!absl::IsCancelled(zones.status())) {
+        ok = false;
+        LogError(std::string(zones.status().message()));
+        LogError("reload failed, keeping the previous data");
       }
-      bool ok = true;
-      bool reloaded = false;
-      if (!loader_->Changed()) {
-        if (auto current = holder_->Current(); current != nullptr) {
-          loader_->LogNewlyExpired(*current);
-        }
-      } else {
-        if (notify_) notify_("RELOADING=1");
-        // Every dataset that loaded is published (by Load(), before its log
-        // lines), failed ones keep their previous data.
-        auto zones = loader_->Load(&cancel_, holder_);
-        if (zones.ok()) {
-          reloaded = true;
-          ok = loader_->failed_datasets() == 0;
-        } else if (!absl::IsCancelled(zones.status())) {
-          ok = false;
-          LogError(std::string(zones.status().message()));
-          LogError("reload failed, keeping the previous data");
-        }
-        // After publishing: a client told READY sees the new data.
-        if (notify_) notify_("READY=1");
-      }
-      absl::MutexLock lock(&mu_);
-      ++checks_;
-      if (reloaded) ++reloads_;
-      if (!ok) ++failures_;
+      // After publishing: a client told READY sees the new data.
+      if (notify_) notify_("READY=1");
     }
     absl::MutexLock lock(&mu_);
-    done_ = true;
+    ++checks_;
+    if (reloaded) ++reloads_;
+    if (!ok) ++failures_;
   }
+  absl::MutexLock lock(&mu_);
+  done_ = true;
+}
 
 }  // namespace meshbl::daemon
