@@ -121,12 +121,15 @@ std::vector<ZoneLoader::Stamp> ZoneLoader::StatAll() const {
   return stamps;
 }
 
-bool ZoneLoader::Changed() const { return !loaded_once_ || StatAll() != attempted_; }
+bool ZoneLoader::FilesChanged() const { return !loaded_once_ || StatAll() != attempted_; }
+
+bool ZoneLoader::Changed() const { return !failed_.empty() || FilesChanged(); }
 
 absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load(
     const std::atomic<bool>* cancel, table::ZoneSetHolder* publish_to) {
   const auto wall_start = std::chrono::steady_clock::now();
   const double cpu_start = ThreadCpuSeconds();
+  const bool first = !loaded_once_;
   attempted_ = StatAll();
   loaded_once_ = true;
   failed_now_ = 0;
@@ -144,7 +147,11 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load(
   }
   MESHBL_RETURN_IF_ERROR(zone::CheckZoneSpecs(all_text));
   absl::flat_hash_map<std::string, CachedDataset> next;
-  absl::flat_hash_map<std::string, std::vector<Stamp>> next_failed;
+  absl::flat_hash_map<std::string, Failure> next_failed;
+  // Something to publish and log: a dataset built, or one that failed in a
+  // new way (new files or a new error). Not when the only work was trying
+  // failed datasets again, with the same result.
+  bool news = first;
   std::vector<std::shared_ptr<const table::Snapshot>> snaps;
   std::vector<std::size_t> snap_source;  // the source each snapshot came from
   // What to log, in command-line order, as rbldnsd logs while it loads: a
@@ -163,8 +170,8 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load(
   };
 
   // One dataset (text "type:files" or "snapshot:path"): kept when its files
-  // did not change since it was built, or since its last failed attempt;
-  // otherwise built by `build`. On failure the previous data, if any, stays.
+  // did not change since it was built; otherwise (and when it failed last
+  // time) built by `build`. On failure the previous data, if any, stays.
   // Returns the data to serve, or nullptr when it has none.
   auto one = [&](const std::string& key, std::vector<Stamp> stamps,
                  auto build) -> std::shared_ptr<const table::Snapshot> {
@@ -176,23 +183,26 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load(
       next.emplace(key, cached->second);
       return cached->second.snap;
     }
-    if (auto f = failed_.find(key); f != failed_.end() && f->second == stamps) {
-      next_failed.emplace(key, std::move(stamps));  // still broken: not tried again
-      if (!have_old) return nullptr;
-      next.emplace(key, cached->second);
-      return cached->second.snap;
-    }
     absl::StatusOr<std::shared_ptr<const table::Snapshot>> built = build();
     if (built.ok()) {
+      news = true;
       next.emplace(key, CachedDataset{std::move(stamps), *built});
       return *std::move(built);
     }
     ++failed_now_;
-    lines.emplace_back(Level::kError, std::string(built.status().message()));
-    next_failed.emplace(key, std::move(stamps));
+    std::string error(built.status().message());
+    const auto f = failed_.find(key);
+    if (f == failed_.end() || f->second.stamps != stamps || f->second.error != error) {
+      news = true;
+      lines.emplace_back(Level::kError, error);
+      if (have_old) {
+        lines.emplace_back(
+            Level::kError,
+            absl::StrCat(DatasetName(key), ": reload failed, keeping the previous data"));
+      }
+    }
+    next_failed.emplace(key, Failure{std::move(stamps), std::move(error)});
     if (!have_old) return nullptr;
-    lines.emplace_back(Level::kError, absl::StrCat(DatasetName(key),
-                                                   ": reload failed, keeping the previous data"));
     next.emplace(key, cached->second);
     return cached->second.snap;
   };
@@ -310,6 +320,10 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load(
     }
     return snap_source[k];
   };
+  if (!news) {  // only failed datasets tried again, failing as before
+    failed_ = std::move(next_failed);
+    return std::shared_ptr<const table::ZoneSet>();
+  }
   MESHBL_ASSIGN_OR_RETURN(auto zones, table::ZoneSet::Create(std::move(snaps), rank, failed_zones));
   cache_ = std::move(next);
   failed_ = std::move(next_failed);
@@ -429,12 +443,14 @@ void Reloader::Run() {
         loader_->LogNewlyExpired(*current);
       }
     } else {
-      if (notify_) notify_("RELOADING=1");
+      // Only failed datasets being tried again is no reload to announce.
+      const bool announce = notify_ && loader_->FilesChanged();
+      if (announce) notify_("RELOADING=1");
       // Every dataset that loaded is published (by Load(), before its log
       // lines), failed ones keep their previous data.
       auto zones = loader_->Load(&cancel_, holder_);
       if (zones.ok()) {
-        reloaded = true;
+        reloaded = *zones != nullptr;
         ok = loader_->failed_datasets() == 0;
       } else if (!absl::IsCancelled(zones.status())) {
         ok = false;
@@ -442,7 +458,7 @@ void Reloader::Run() {
         LogError("reload failed, keeping the previous data");
       }
       // After publishing: a client told READY sees the new data.
-      if (notify_) notify_("READY=1");
+      if (announce) notify_("READY=1");
     }
     absl::MutexLock lock(&mu_);
     ++checks_;

@@ -69,9 +69,12 @@ class ZoneLoader {
   ZoneLoader(std::vector<SourceSpec> sources, zone::LoadOptions options);
 
   // True when any file's mtime (ns), size, inode or ctime differs from the
-  // last load attempt, or a stat result changed (a file appeared or
-  // vanished). True before the first Load().
+  // last load attempt, a stat result changed (a file appeared or vanished),
+  // or a dataset failed in the last Load() (failed datasets are tried again
+  // at every check). True before the first Load().
   bool Changed() const;
+  // Changed() without the failed datasets: a file's state moved.
+  bool FilesChanged() const;
 
   // Loads every source whose files changed since its last attempt (all of
   // them the first time), keeping the others as they are. Logs, in
@@ -84,6 +87,8 @@ class ZoneLoader {
   // and the expired zones (LogNewlyExpired). Returns an error only when nothing can be served: the
   // command line's zone rules fail, or `cancel` was set (then nothing is logged about the datasets
   // not tried). With `publish_to`, the result is published there before anything is logged.
+  // Returns nullptr (and logs and publishes nothing) when no file changed
+  // and every failed dataset tried again failed the same way.
   absl::StatusOr<std::shared_ptr<const table::ZoneSet>> Load(
       const std::atomic<bool>* cancel = nullptr, table::ZoneSetHolder* publish_to = nullptr);
 
@@ -120,9 +125,16 @@ class ZoneLoader {
   std::vector<SourceSpec> sources_;
   // By "type:files" (text) or "snapshot:path": the data last loaded.
   absl::flat_hash_map<std::string, CachedDataset> cache_;
-  // By the same key: the file states of a failed attempt, tried again only
-  // once they change.
-  absl::flat_hash_map<std::string, std::vector<Stamp>> failed_;
+  // By the same key: a failed attempt (file states and error). A failed
+  // dataset is tried again at every check, as rbldnsd does (a `$TIMESTAMP`
+  // in the future, a directory made readable, a late mount all clear up
+  // without the file changing); the same error on the same files is logged
+  // once.
+  struct Failure {
+    std::vector<Stamp> stamps;
+    std::string error;
+  };
+  absl::flat_hash_map<std::string, Failure> failed_;
   zone::LoadOptions options_;
   std::vector<Stamp> attempted_;
   bool loaded_once_ = false;
