@@ -14,6 +14,8 @@
 #include <cstring>
 #include <map>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
@@ -101,13 +103,22 @@ class LeaseThread {
     entries_[addr] = Entry{fd, map_size};
     leases_.fetch_add(1, std::memory_order_relaxed);
   }
-  // Unregisters `addr`, closing its fd (which drops the lease).
-  void Remove(void* addr) {
+  // Unregisters `addr` and drops its lease. True when the caller must unmap
+  // it now; false when the lease thread is copying it (a writer broke the
+  // lease) and unmaps it itself once the copy is done. Takes the lock only
+  // for bookkeeping, never across a copy, so that a worker retiring an old
+  // snapshot does not wait for another file's copy.
+  bool Remove(void* addr) {
     absl::MutexLock lock(&mu_);
     auto it = entries_.find(addr);
-    if (it == entries_.end()) return;
-    ::close(it->second.fd);
+    if (it == entries_.end()) return true;  // detached: anonymous memory
+    if (it->second.detaching) {
+      it->second.orphaned = true;
+      return false;
+    }
+    ReleaseLease(it->second.fd);
     entries_.erase(it);
+    return true;
   }
   bool Registered(void* addr) {
     absl::MutexLock lock(&mu_);
@@ -124,7 +135,16 @@ class LeaseThread {
   struct Entry {
     int fd;
     std::size_t map_size;
+    bool detaching = false;  // the lease thread is copying it (lock not held)
+    bool orphaned = false;   // Remove()d meanwhile: unmap instead of moving the copy in
   };
+
+  // Gives the lease back explicitly (the mapping keeps its own reference to
+  // the open file, so close() alone would not release it while mapped).
+  static void ReleaseLease(int fd) {
+    (void)::fcntl(fd, F_SETLEASE, F_UNLCK);
+    ::close(fd);
+  }
 
   LeaseThread() {
     if (::pipe2(g_wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) g_wake_pipe[0] = g_wake_pipe[1] = -1;
@@ -152,34 +172,52 @@ class LeaseThread {
       char buf[64];
       while (g_wake_pipe[0] >= 0 && ::read(g_wake_pipe[0], buf, sizeof buf) > 0) {
       }
-      absl::MutexLock lock(&mu_);
-      for (auto it = entries_.begin(); it != entries_.end();) {
-        // A lease being broken reports the type it is going to (F_UNLCK).
-        if (::fcntl(it->second.fd, F_GETLEASE) == F_RDLCK || !Detach(it->first, it->second)) {
-          ++it;
-          continue;
+      // The leases being broken (a lease being broken reports the type it
+      // is going to, F_UNLCK), marked so that Remove() leaves them to us.
+      std::vector<std::pair<void*, std::size_t>> breaking;
+      {
+        absl::MutexLock lock(&mu_);
+        for (auto& [addr, e] : entries_) {
+          if (!e.detaching && ::fcntl(e.fd, F_GETLEASE) != F_RDLCK) {
+            e.detaching = true;
+            breaking.emplace_back(addr, e.map_size);
+          }
         }
-        it = entries_.erase(it);
       }
+      for (const auto& [addr, size] : breaking) Detach(addr, size);
     }
   }
 
-  // Copies the mapping into anonymous memory moved over the same address
-  // (readers see the same bytes throughout), then closes the fd, which
-  // releases the lease and lets the writer go on.
-  bool Detach(void* addr, const Entry& e) {
-    void* copy = ::mmap(nullptr, e.map_size, PROT_READ | PROT_WRITE,
+  // Copies the mapping into anonymous memory (without the lock: the writer
+  // waits for the lease, so the file cannot change meanwhile), then moves
+  // the copy over the same address in one step (readers see the same bytes
+  // throughout) and releases the lease, which lets the writer go on.
+  void Detach(void* addr, std::size_t map_size) {
+    void* copy = ::mmap(nullptr, map_size, PROT_READ | PROT_WRITE,
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    if (copy == MAP_FAILED) return false;  // retried at the next pass
-    std::memcpy(copy, addr, e.map_size);
-    ::mprotect(copy, e.map_size, PROT_READ);
-    if (::mremap(copy, e.map_size, e.map_size, MREMAP_MAYMOVE | MREMAP_FIXED, addr) == MAP_FAILED) {
-      ::munmap(copy, e.map_size);
-      return false;
+    if (copy != MAP_FAILED) {
+      std::memcpy(copy, addr, map_size);
+      ::mprotect(copy, map_size, PROT_READ);
     }
-    ::close(e.fd);
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(addr);
+    if (it == entries_.end()) return;  // cannot happen: Remove() leaves detaching entries
+    if (it->second.orphaned) {         // its owner let go meanwhile: we unmap it
+      if (copy != MAP_FAILED) ::munmap(copy, map_size);
+      ReleaseLease(it->second.fd);
+      ::munmap(addr, map_size);
+      entries_.erase(it);
+      return;
+    }
+    if (copy == MAP_FAILED ||
+        ::mremap(copy, map_size, map_size, MREMAP_MAYMOVE | MREMAP_FIXED, addr) == MAP_FAILED) {
+      if (copy != MAP_FAILED) ::munmap(copy, map_size);
+      it->second.detaching = false;  // tried again at the next pass (at most a second)
+      return;
+    }
+    ReleaseLease(it->second.fd);
+    entries_.erase(it);
     detached_.fetch_add(1, std::memory_order_relaxed);
-    return true;
   }
 
   absl::Mutex mu_;
@@ -320,9 +358,10 @@ MappedFile::~MappedFile() { Reset(); }
 
 void MappedFile::Reset() noexcept {
   // Unregister first, so that the lease thread never moves a copy onto an
-  // address that is being unmapped.
-  if (leased_) LeaseThread::Get().Remove(addr_);
-  if (addr_ != nullptr) ::munmap(addr_, map_size_);
+  // address that is being unmapped; a mapping it is copying right now is
+  // left to it to unmap.
+  const bool unmap = !leased_ || LeaseThread::Get().Remove(addr_);
+  if (addr_ != nullptr && unmap) ::munmap(addr_, map_size_);
   addr_ = nullptr;
   size_ = 0;
   map_size_ = 0;
