@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <span>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -115,7 +116,7 @@ void DatasetBuilder::AddIp4Range(std::uint32_t first, std::uint32_t last, const 
         break;
       }
     }
-    ip4_levels_[level].emplace_back(static_cast<std::uint32_t>(a), val);
+    ip4_levels_[level].Add(static_cast<std::uint32_t>(a), val);
     ++entry_count_;
     a += 1ULL << (8 * level);
   }
@@ -124,7 +125,7 @@ void DatasetBuilder::AddIp4Range(std::uint32_t first, std::uint32_t last, const 
 void DatasetBuilder::ReserveEntries(std::uint64_t n) {
   switch (type_) {
     case DatasetType::kIp4Set:
-      ip4_levels_[0].reserve(ip4_levels_[0].size() + n);
+      ip4_levels_[0].keys.reserve(ip4_levels_[0].keys.size() + n);
       break;
     case DatasetType::kIp4TSet:
       ip4_hosts_.reserve(ip4_hosts_.size() + n);
@@ -284,7 +285,16 @@ namespace {
 // Accumulates sections into one image.
 class ImageWriter {
  public:
-  ImageWriter() { out_.resize(sizeof(f::FileHeader)); }
+  // `bound`: an upper bound of the image size (SnapshotBuilder::Build works
+  // it out from the builders). The image is built in one buffer of that
+  // capacity: growing a vector of a 100 MB table by doubling would copy it
+  // and hold both copies for a moment; pages of the capacity that are never
+  // written are never touched, so they cost address space, not memory. A
+  // bound that is too small still builds a correct image, with copies.
+  explicit ImageWriter(std::size_t bound) {
+    out_.reserve(bound);
+    out_.resize(sizeof(f::FileHeader));
+  }
 
   std::uint32_t Str(std::string_view s) {
     auto it = strings_index_.find(absl::string_view(s.data(), s.size()));
@@ -448,6 +458,9 @@ class DatasetWriter {
 
   // Writes `ds` (and, for combined, its children) and returns its index.
   std::uint32_t Write(const DatasetBuilder& ds, std::uint32_t parent);
+  // An upper bound of the bytes `ds` (with its children) adds to an image:
+  // its tables exactly, its strings, values and pool lists at most.
+  static std::uint64_t Bound(const DatasetBuilder& ds);
   const std::vector<f::DatasetRec>& recs() const { return recs_; }
   std::vector<f::SourceRec>& sources() { return sources_; }
   const std::vector<f::SubZoneRec>& subzones() const { return subzones_; }
@@ -463,7 +476,10 @@ class DatasetWriter {
   static std::uint32_t MapWord(const std::vector<std::uint32_t>& m, std::uint32_t v) {
     return v == f::kExcluded ? v : m[v];
   }
-  std::uint32_t WriteIp4Level(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& e,
+  // One ip4 table: `keys` in insertion order, the value of key k is that of
+  // the last run starting at or before k (`runs` as in DatasetBuilder).
+  std::uint32_t WriteIp4Level(std::span<const std::uint32_t> keys,
+                              std::span<const std::pair<std::uint32_t, std::uint32_t>> runs,
                               const std::vector<std::uint32_t>& m);
   std::uint32_t WriteNames(const std::vector<DatasetBuilder::NameEntry>& names, bool wildcard,
                            const std::vector<std::uint32_t>& m);
@@ -474,27 +490,82 @@ class DatasetWriter {
   std::vector<f::SourceRec> sources_;
 };
 
+namespace {
+
+// Bytes of a section of `bytes` bytes, alignment padding included.
+std::uint64_t SectionBound(std::uint64_t bytes) { return bytes + f::kAlign; }
+
+template <class Slot>
+std::uint64_t TableBound(std::uint64_t n) {
+  return n == 0 ? 0 : SectionBound(sizeof(f::TableHeader) + CapacityFor(n) * sizeof(Slot));
+}
+
+std::uint64_t StrBound(std::string_view s) { return 2 + s.size(); }
+
+}  // namespace
+
+std::uint64_t DatasetWriter::Bound(const DatasetBuilder& ds) {
+  std::uint64_t b = sizeof(f::DatasetRec) + sizeof(f::ValueRec) * (ds.values_.size() + 1) +
+                    sizeof(f::SectionEntry) * 5;
+  std::uint64_t strings = StrBound(ds.spec_) + StrBound(ds.soa_.origin) + StrBound(ds.soa_.person);
+  for (const auto& n : ds.ns_.names) strings += StrBound(n) + sizeof(std::uint32_t);
+  for (const auto& v : ds.vars_) strings += v ? StrBound(*v) : 0;
+  strings += ds.base_template_ ? StrBound(*ds.base_template_) : 0;
+  for (const auto& src : ds.sources_) strings += StrBound(src.path) + sizeof(f::SourceRec);
+  for (const auto& v : ds.values_) strings += v.txt ? StrBound(*v.txt) : 0;
+  strings += ds.dataset_value_.txt ? StrBound(*ds.dataset_value_.txt) : 0;
+  // Pool lists of keys with several values: a count and at most one word
+  // per entry of the key.
+  std::uint64_t multi = 0;
+  for (const auto& level : ds.ip4_levels_) {
+    b += TableBound<f::Slot32>(level.keys.size());
+    multi += level.keys.size();
+  }
+  b += TableBound<f::Slot32>(ds.ip4_hosts_.size());
+  b += TableBound<f::Slot64>(ds.prefixes4_.size()) + TableBound<f::Slot128>(ds.prefixes6_.size());
+  b += TableBound<f::Slot64>(ds.nets64_.size()) + TableBound<f::Slot128>(ds.excluded128_.size());
+  std::uint64_t plain = 0, wild = 0;
+  for (const auto& e : ds.names_) {
+    (e.wildcard ? wild : plain) += 1;
+    strings += StrBound(e.name);
+  }
+  multi += ds.names_.size();
+  b += TableBound<f::SlotName>(plain) + TableBound<f::SlotName>(wild);
+  for (const auto& r : ds.records_) strings += StrBound(r.name) + StrBound(r.rdata);
+  b += TableBound<f::SlotName>(ds.records_.size()) +
+       SectionBound(ds.records_.size() * sizeof(f::RecordRec));
+  for (const auto& sz : ds.subzones_) {
+    strings += StrBound(sz.name);
+    b += sizeof(f::SubZoneRec);
+    for (const auto& child : sz.datasets) b += Bound(*child);
+  }
+  return b + strings + 2 * multi * sizeof(std::uint32_t);
+}
+
 std::uint32_t DatasetWriter::WriteIp4Level(
-    const std::vector<std::pair<std::uint32_t, std::uint32_t>>& e,
+    std::span<const std::uint32_t> keys,
+    std::span<const std::pair<std::uint32_t, std::uint32_t>> runs,
     const std::vector<std::uint32_t>& m) {
-  if (e.empty()) return f::kNone;
+  if (keys.empty()) return f::kNone;
   std::uint32_t idx;
-  auto t = w_.ReserveTable<f::Slot32>(e.size(), &idx);
+  auto t = w_.ReserveTable<f::Slot32>(keys.size(), &idx);
   auto* slots = const_cast<f::Slot32*>(t.slots);
   MultiValue multi(w_);
   std::uint64_t count = 0;
+  std::size_t run = 0;
+  std::uint32_t word = MapWord(m, runs[0].second);
   constexpr std::size_t kAhead = 16;  // prefetch distance: inserts miss the cache
-  for (std::size_t k = 0; k < e.size(); ++k) {
-    if (k + kAhead < e.size()) {
-      __builtin_prefetch(&slots[Bucket(Hash32(e[k + kAhead].first), t.capacity)], 1);
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    if (k + kAhead < keys.size()) {
+      __builtin_prefetch(&slots[Bucket(Hash32(keys[k + kAhead]), t.capacity)], 1);
     }
-    const std::uint32_t key = e[k].first;
-    const std::uint32_t word = MapWord(m, e[k].second);
+    if (run + 1 < runs.size() && runs[run + 1].first == k) word = MapWord(m, runs[++run].second);
+    const std::uint32_t key = keys[k];
     std::uint64_t i = SlotFor(t, Bucket(Hash32(key), t.capacity),
                               [key](const f::Slot32& x) { return x.key == key; });
     count += multi.Place(i, slots[i], f::Slot32{key, word});
   }
-  multi.Flush([&](std::uint64_t s, std::uint32_t word) { slots[s].val = word; });
+  multi.Flush([&](std::uint64_t s, std::uint32_t w) { slots[s].val = w; });
   w_.SetTableCount(idx, count);
   return idx;
 }
@@ -569,13 +640,13 @@ std::uint32_t DatasetWriter::Write(const DatasetBuilder& ds, std::uint32_t paren
   std::vector<std::uint32_t> m = MapValues(ds.values_);
   switch (ds.type_) {
     case DatasetType::kIp4Set:
-      for (int l = 0; l < 4; ++l) r.tables[l] = WriteIp4Level(ds.ip4_levels_[l], m);
+      for (int l = 0; l < 4; ++l) {
+        r.tables[l] = WriteIp4Level(ds.ip4_levels_[l].keys, ds.ip4_levels_[l].runs, m);
+      }
       break;
     case DatasetType::kIp4TSet: {
-      std::vector<std::pair<std::uint32_t, std::uint32_t>> e;
-      e.reserve(ds.ip4_hosts_.size());
-      for (auto a : ds.ip4_hosts_) e.emplace_back(a, 0);
-      r.tables[f::kTableMain] = WriteIp4Level(e, {0});
+      static constexpr std::pair<std::uint32_t, std::uint32_t> kOneRun[] = {{0, 0}};
+      r.tables[f::kTableMain] = WriteIp4Level(ds.ip4_hosts_, kOneRun, {0});
       break;
     }
     case DatasetType::kIp4Trie:
@@ -729,7 +800,12 @@ std::uint32_t DatasetWriter::Write(const DatasetBuilder& ds, std::uint32_t paren
 }
 
 std::vector<std::uint8_t> SnapshotBuilder::Build(std::int64_t build_time) const {
-  ImageWriter w;
+  std::uint64_t bound = sizeof(f::FileHeader) + sizeof(f::SectionEntry) * 8 + f::kAlign * 9;
+  for (const auto& ds : datasets_) bound += DatasetWriter::Bound(*ds);
+  for (const auto& z : zones_) {
+    bound += sizeof(f::ZoneRec) + StrBound(z.name) + sizeof(std::uint32_t) * z.datasets.size();
+  }
+  ImageWriter w(static_cast<std::size_t>(bound));
   DatasetWriter dw(w);
   absl::flat_hash_map<const DatasetBuilder*, std::uint32_t> index;
   auto write = [&](const DatasetBuilder* ds) {
@@ -852,10 +928,14 @@ struct BuilderAccess {
     std::vector<std::string> entries;
     static constexpr const char* kLevel[] = {"ip4/32 ", "ip4/24 ", "ip4/16 ", "ip4/8 "};
     for (int l = 0; l < 4; ++l) {
-      for (const auto& [k, v] : d.ip4_levels_[l]) {
+      const auto& level = d.ip4_levels_[l];
+      std::size_t run = 0;
+      for (std::size_t i = 0; i < level.keys.size(); ++i) {
+        if (run + 1 < level.runs.size() && level.runs[run + 1].first == i) ++run;
         char buf[16];
-        entries.push_back(absl::StrCat(kLevel[l], std::string(buf, FormatIp4Prefix(k, 4 - l, buf)),
-                                       " ", ValueText(d.values_, v)));
+        entries.push_back(absl::StrCat(kLevel[l],
+                                       std::string(buf, FormatIp4Prefix(level.keys[i], 4 - l, buf)),
+                                       " ", ValueText(d.values_, level.runs[run].second)));
       }
     }
     for (auto a : d.ip4_hosts_) entries.push_back(absl::StrCat("host4 ", Ip4Text(a)));

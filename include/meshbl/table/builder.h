@@ -135,7 +135,22 @@ class DatasetBuilder {
   std::uint32_t InternValue(const Value* v);
   std::vector<Value> values_;
   std::uint32_t last_value_ = 0xffffffff;
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> ip4_levels_[4];  // /32 /24 /16 /8
+  // ip4set, one per level (/32 /24 /16 /8): the keys in insertion order
+  // (4 bytes an entry: the raw entries are what a load holds next to the
+  // image, see docs/PERFORMANCE.md) and the value of each key as runs
+  // {index of the run's first key, value}; consecutive lines nearly always
+  // share the scope default, so there are few runs.
+  struct Ip4Level {
+    std::vector<std::uint32_t> keys;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> runs;
+    void Add(std::uint32_t key, std::uint32_t value) {
+      if (runs.empty() || runs.back().second != value) {
+        runs.emplace_back(static_cast<std::uint32_t>(keys.size()), value);
+      }
+      keys.push_back(key);
+    }
+  };
+  Ip4Level ip4_levels_[4];
   std::vector<std::uint32_t> ip4_hosts_;
   struct Prefix {
     std::array<std::uint8_t, 16> addr;  // ip4: first 4 bytes, network order
