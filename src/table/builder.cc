@@ -255,9 +255,13 @@ DatasetBuilder* DatasetBuilder::AddSubDataset(DatasetType type, std::string_view
 // SnapshotBuilder
 
 SnapshotBuilder::~SnapshotBuilder() {
+  std::uint64_t entries = 0;
+  for (const auto& ds : datasets_) entries += ds->entry_count();
   datasets_.clear();
   zones_.clear();
-  malloc_trim(0);
+  // Only after a big load: trimming walks the whole heap (and the fuzzers
+  // and tests build thousands of small snapshots).
+  if (entries >= 65536) malloc_trim(0);
 }
 
 DatasetBuilder* SnapshotBuilder::FindDataset(std::string_view spec) const {
