@@ -512,20 +512,24 @@ int RunDaemon(const DaemonOptions& o) {
   if (absl::Status st = stats.WriteTimestamp(Now()); !st.ok())
     LogWarning(std::string(st.message()));
 
-  const auto current = holder.Current();
-  LogInfo(absl::StrCat(
-      kProgramName, " version ", kVersionText, " started (", server->bound().size(), " socket(s), ",
-      current != nullptr ? current->zones().size() : 0, " zone(s), ", server->threads(),
-      " thread(s), ", std::string(UdpBackendName(server->udp_backend())), ")"));
+  // Only the count: a reference held here would keep the first load's
+  // snapshot in memory for the life of the process, after every reload.
+  const std::size_t zone_count = [&holder] {
+    const auto current = holder.Current();
+    return current != nullptr ? current->zones().size() : 0;
+  }();
+  LogInfo(absl::StrCat(kProgramName, " version ", kVersionText, " started (",
+                       server->bound().size(), " socket(s), ", zone_count, " zone(s), ",
+                       server->threads(), " thread(s), ",
+                       std::string(UdpBackendName(server->udp_backend())), ")"));
   if (!detach_first) {
     parent.Notify(true);
     if (!foreground) Detach(o.syslog_facility);
   }
   std::string where;
   for (const ListenAddress& a : server->bound()) absl::StrAppend(&where, " ", a.ToString());
-  systemd.Send(absl::StrCat("READY=1\nMAINPID=", getpid(), "\nSTATUS=serving ",
-                            current != nullptr ? current->zones().size() : 0, " zone(s) on",
-                            where));
+  systemd.Send(absl::StrCat("READY=1\nMAINPID=", getpid(), "\nSTATUS=serving ", zone_count,
+                            " zone(s) on", where));
 
   Reloader reloader(&loader, &holder, [&systemd](std::string_view state) { systemd.Send(state); });
   reloader.Start();

@@ -1,10 +1,12 @@
 #include "meshbl/table/builder.h"
 
+#include <malloc.h>
 #include <xxhash.h>
 
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <span>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -115,7 +117,7 @@ void DatasetBuilder::AddIp4Range(std::uint32_t first, std::uint32_t last, const 
         break;
       }
     }
-    ip4_levels_[level].emplace_back(static_cast<std::uint32_t>(a), val);
+    ip4_levels_[level].Add(static_cast<std::uint32_t>(a), val);
     ++entry_count_;
     a += 1ULL << (8 * level);
   }
@@ -124,13 +126,14 @@ void DatasetBuilder::AddIp4Range(std::uint32_t first, std::uint32_t last, const 
 void DatasetBuilder::ReserveEntries(std::uint64_t n) {
   switch (type_) {
     case DatasetType::kIp4Set:
-      ip4_levels_[0].reserve(ip4_levels_[0].size() + n);
+      ip4_levels_[0].keys.reserve(ip4_levels_[0].keys.size() + n);
       break;
     case DatasetType::kIp4TSet:
       ip4_hosts_.reserve(ip4_hosts_.size() + n);
       break;
     case DatasetType::kDnSet:
       names_.reserve(names_.size() + n);
+      name_text_.reserve(name_text_.size() + n * 12);  // n comes from bytes / 12
       break;
     default:
       break;
@@ -200,7 +203,9 @@ void DatasetBuilder::AddIp6Excluded(const std::array<std::uint8_t, 16>& addr) {
 }
 
 void DatasetBuilder::AddName(std::string_view name, bool wildcard, const Value* v) {
-  names_.push_back({std::string(name), wildcard, InternValue(v)});
+  names_.push_back(
+      {name_text_.size(), InternValue(v), static_cast<std::uint16_t>(name.size()), wildcard});
+  name_text_.append(name);
   ++entry_count_;
 }
 
@@ -249,6 +254,16 @@ DatasetBuilder* DatasetBuilder::AddSubDataset(DatasetType type, std::string_view
 // ---------------------------------------------------------------------------
 // SnapshotBuilder
 
+SnapshotBuilder::~SnapshotBuilder() {
+  std::uint64_t entries = 0;
+  for (const auto& ds : datasets_) entries += ds->entry_count();
+  datasets_.clear();
+  zones_.clear();
+  // Only after a big load: trimming walks the whole heap (and the fuzzers
+  // and tests build thousands of small snapshots).
+  if (entries >= 65536) malloc_trim(0);
+}
+
 DatasetBuilder* SnapshotBuilder::FindDataset(std::string_view spec) const {
   for (const auto& d : datasets_) {
     if (d->spec() == spec) return d.get();
@@ -284,17 +299,29 @@ namespace {
 // Accumulates sections into one image.
 class ImageWriter {
  public:
-  ImageWriter() { out_.resize(sizeof(f::FileHeader)); }
+  // `bound`: an upper bound of the image size, `string_bound` of its
+  // strings (SnapshotBuilder::Build works them out from the builders). The image is built in one
+  // buffer of that capacity: growing a vector of a 100 MB table by doubling would copy it and hold
+  // both copies for a moment; pages of the capacity that are never written are never touched, so
+  // they cost address space, not memory. A bound that is too small still builds a correct image,
+  // with copies.
+  ImageWriter(const ImageWriter&) = delete;  // the string index points at strings_
+  ImageWriter& operator=(const ImageWriter&) = delete;
+  ImageWriter(std::size_t bound, std::size_t string_bound) {
+    out_.reserve(bound);
+    strings_.reserve(string_bound);
+    out_.resize(sizeof(f::FileHeader));
+  }
 
   std::uint32_t Str(std::string_view s) {
-    auto it = strings_index_.find(absl::string_view(s.data(), s.size()));
-    if (it != strings_index_.end()) return it->second;
+    if (s.size() > 0xffff) return LongStr(s);
+    auto it = strings_index_.find(s);
+    if (it != strings_index_.end()) return *it;
     auto off = static_cast<std::uint32_t>(strings_.size());
-    auto len = static_cast<std::uint16_t>(std::min<std::size_t>(s.size(), 0xffff));
-    strings_.push_back(static_cast<char>(len & 0xff));
-    strings_.push_back(static_cast<char>(len >> 8));
-    strings_.append(s.substr(0, len));
-    strings_index_.emplace(std::string(s), off);
+    strings_.push_back(static_cast<char>(s.size() & 0xff));
+    strings_.push_back(static_cast<char>(s.size() >> 8));
+    strings_.append(s);
+    strings_index_.insert(off);
     return off;
   }
   std::uint32_t OptStr(const std::optional<std::string>& s) { return s ? Str(*s) : f::kNone; }
@@ -374,10 +401,51 @@ class ImageWriter {
   }
 
  private:
+  // A string over 64 KiB is stored cut to 64 KiB and deduplicated by its
+  // whole text (as the strings are compared in full below).
+  std::uint32_t LongStr(std::string_view s) {
+    auto it = long_index_.find(absl::string_view(s.data(), s.size()));
+    if (it != long_index_.end()) return it->second;
+    auto off = static_cast<std::uint32_t>(strings_.size());
+    strings_.push_back(static_cast<char>(0xff));
+    strings_.push_back(static_cast<char>(0xff));
+    strings_.append(s.substr(0, 0xffff));
+    long_index_.emplace(std::string(s), off);
+    return off;
+  }
+
+  // The string index holds offsets into strings_ (4 bytes a string, not a
+  // copy of it); lookups go by the text.
+  struct StrKey {
+    const std::string* strings;
+    std::string_view operator()(std::string_view s) const { return s; }
+    std::string_view operator()(std::uint32_t off) const {
+      const auto* p = reinterpret_cast<const std::uint8_t*>(strings->data()) + off;
+      return {strings->data() + off + 2, static_cast<std::size_t>(p[0] | p[1] << 8)};
+    }
+  };
+  struct StrHash : StrKey {
+    using is_transparent = void;
+    template <class T>
+    std::size_t operator()(const T& k) const {
+      std::string_view v = StrKey::operator()(k);
+      return absl::Hash<absl::string_view>{}(absl::string_view(v.data(), v.size()));
+    }
+  };
+  struct StrEq : StrKey {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return StrKey::operator()(a) == StrKey::operator()(b);
+    }
+  };
+
   std::vector<std::uint8_t> out_;
   std::vector<f::SectionEntry> sections_;
   std::string strings_;
-  absl::flat_hash_map<std::string, std::uint32_t> strings_index_;
+  absl::flat_hash_set<std::uint32_t, StrHash, StrEq> strings_index_{0, StrHash{{&strings_}},
+                                                                    StrEq{{&strings_}}};
+  absl::flat_hash_map<std::string, std::uint32_t> long_index_;
   std::vector<f::ValueRec> values_;
   absl::flat_hash_map<std::string, std::uint32_t> value_index_;
   std::vector<std::uint32_t> pool_;
@@ -448,6 +516,10 @@ class DatasetWriter {
 
   // Writes `ds` (and, for combined, its children) and returns its index.
   std::uint32_t Write(const DatasetBuilder& ds, std::uint32_t parent);
+  // An upper bound of the bytes `ds` (with its children) adds to an image:
+  // its tables exactly, its strings, values and pool lists at most.
+  // `*strings` grows by the bound of its strings alone.
+  static std::uint64_t Bound(const DatasetBuilder& ds, std::uint64_t* strings);
   const std::vector<f::DatasetRec>& recs() const { return recs_; }
   std::vector<f::SourceRec>& sources() { return sources_; }
   const std::vector<f::SubZoneRec>& subzones() const { return subzones_; }
@@ -463,9 +535,12 @@ class DatasetWriter {
   static std::uint32_t MapWord(const std::vector<std::uint32_t>& m, std::uint32_t v) {
     return v == f::kExcluded ? v : m[v];
   }
-  std::uint32_t WriteIp4Level(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& e,
+  // One ip4 table: `keys` in insertion order, the value of key k is that of
+  // the last run starting at or before k (`runs` as in DatasetBuilder).
+  std::uint32_t WriteIp4Level(std::span<const std::uint32_t> keys,
+                              std::span<const std::pair<std::uint32_t, std::uint32_t>> runs,
                               const std::vector<std::uint32_t>& m);
-  std::uint32_t WriteNames(const std::vector<DatasetBuilder::NameEntry>& names, bool wildcard,
+  std::uint32_t WriteNames(const DatasetBuilder& ds, bool wildcard,
                            const std::vector<std::uint32_t>& m);
 
   ImageWriter& w_;
@@ -474,40 +549,96 @@ class DatasetWriter {
   std::vector<f::SourceRec> sources_;
 };
 
+namespace {
+
+// Bytes of a section of `bytes` bytes, alignment padding included.
+std::uint64_t SectionBound(std::uint64_t bytes) { return bytes + f::kAlign; }
+
+template <class Slot>
+std::uint64_t TableBound(std::uint64_t n) {
+  return n == 0 ? 0 : SectionBound(sizeof(f::TableHeader) + CapacityFor(n) * sizeof(Slot));
+}
+
+std::uint64_t StrBound(std::string_view s) { return 2 + s.size(); }
+
+}  // namespace
+
+std::uint64_t DatasetWriter::Bound(const DatasetBuilder& ds, std::uint64_t* string_bytes) {
+  std::uint64_t b = sizeof(f::DatasetRec) + sizeof(f::ValueRec) * (ds.values_.size() + 1) +
+                    sizeof(f::SectionEntry) * 5;
+  std::uint64_t strings = StrBound(ds.spec_) + StrBound(ds.soa_.origin) + StrBound(ds.soa_.person);
+  for (const auto& n : ds.ns_.names) strings += StrBound(n) + sizeof(std::uint32_t);
+  for (const auto& v : ds.vars_) strings += v ? StrBound(*v) : 0;
+  strings += ds.base_template_ ? StrBound(*ds.base_template_) : 0;
+  for (const auto& src : ds.sources_) strings += StrBound(src.path) + sizeof(f::SourceRec);
+  for (const auto& v : ds.values_) strings += v.txt ? StrBound(*v.txt) : 0;
+  strings += ds.dataset_value_.txt ? StrBound(*ds.dataset_value_.txt) : 0;
+  // Pool lists of keys with several values: a count and at most one word
+  // per entry of the key.
+  std::uint64_t multi = 0;
+  for (const auto& level : ds.ip4_levels_) {
+    b += TableBound<f::Slot32>(level.keys.size());
+    multi += level.keys.size();
+  }
+  b += TableBound<f::Slot32>(ds.ip4_hosts_.size());
+  b += TableBound<f::Slot64>(ds.prefixes4_.size()) + TableBound<f::Slot128>(ds.prefixes6_.size());
+  b += TableBound<f::Slot64>(ds.nets64_.size()) + TableBound<f::Slot128>(ds.excluded128_.size());
+  std::uint64_t plain = 0, wild = 0;
+  for (const auto& e : ds.names_) (e.wildcard ? wild : plain) += 1;
+  strings += ds.name_text_.size() + 2 * ds.names_.size();
+  multi += ds.names_.size();
+  b += TableBound<f::SlotName>(plain) + TableBound<f::SlotName>(wild);
+  for (const auto& r : ds.records_) strings += StrBound(r.name) + StrBound(r.rdata);
+  b += TableBound<f::SlotName>(ds.records_.size()) +
+       SectionBound(ds.records_.size() * sizeof(f::RecordRec));
+  for (const auto& sz : ds.subzones_) {
+    strings += StrBound(sz.name);
+    b += sizeof(f::SubZoneRec);
+    for (const auto& child : sz.datasets) b += Bound(*child, string_bytes);
+  }
+  *string_bytes += strings;
+  return b + strings + 2 * multi * sizeof(std::uint32_t);
+}
+
 std::uint32_t DatasetWriter::WriteIp4Level(
-    const std::vector<std::pair<std::uint32_t, std::uint32_t>>& e,
+    std::span<const std::uint32_t> keys,
+    std::span<const std::pair<std::uint32_t, std::uint32_t>> runs,
     const std::vector<std::uint32_t>& m) {
-  if (e.empty()) return f::kNone;
+  if (keys.empty()) return f::kNone;
   std::uint32_t idx;
-  auto t = w_.ReserveTable<f::Slot32>(e.size(), &idx);
+  auto t = w_.ReserveTable<f::Slot32>(keys.size(), &idx);
   auto* slots = const_cast<f::Slot32*>(t.slots);
   MultiValue multi(w_);
   std::uint64_t count = 0;
+  std::size_t run = 0;
+  std::uint32_t word = MapWord(m, runs[0].second);
   constexpr std::size_t kAhead = 16;  // prefetch distance: inserts miss the cache
-  for (std::size_t k = 0; k < e.size(); ++k) {
-    if (k + kAhead < e.size()) {
-      __builtin_prefetch(&slots[Bucket(Hash32(e[k + kAhead].first), t.capacity)], 1);
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    if (k + kAhead < keys.size()) {
+      __builtin_prefetch(&slots[Bucket(Hash32(keys[k + kAhead]), t.capacity)], 1);
     }
-    const std::uint32_t key = e[k].first;
-    const std::uint32_t word = MapWord(m, e[k].second);
+    if (run + 1 < runs.size() && runs[run + 1].first == k) word = MapWord(m, runs[++run].second);
+    const std::uint32_t key = keys[k];
     std::uint64_t i = SlotFor(t, Bucket(Hash32(key), t.capacity),
                               [key](const f::Slot32& x) { return x.key == key; });
     count += multi.Place(i, slots[i], f::Slot32{key, word});
   }
-  multi.Flush([&](std::uint64_t s, std::uint32_t word) { slots[s].val = word; });
+  multi.Flush([&](std::uint64_t s, std::uint32_t w) { slots[s].val = w; });
   w_.SetTableCount(idx, count);
   return idx;
 }
 
-std::uint32_t DatasetWriter::WriteNames(const std::vector<DatasetBuilder::NameEntry>& names,
-                                        bool wildcard, const std::vector<std::uint32_t>& m) {
+std::uint32_t DatasetWriter::WriteNames(const DatasetBuilder& ds, bool wildcard,
+                                        const std::vector<std::uint32_t>& m) {
+  const std::vector<DatasetBuilder::NameEntry>& names = ds.names_;
   std::size_t n = 0;
   for (const auto& e : names) n += e.wildcard == wildcard;
   if (n == 0) return f::kNone;
   // Intern names first: Str() may not move the table's memory, but keep the
   // table fill free of other allocations anyway.
   std::vector<std::uint32_t> refs;
-  for (const auto& e : names) refs.push_back(e.wildcard == wildcard ? w_.Str(e.name) : 0);
+  refs.reserve(names.size());
+  for (const auto& e : names) refs.push_back(e.wildcard == wildcard ? w_.Str(ds.Name(e)) : 0);
   std::uint32_t idx;
   auto t = w_.ReserveTable<f::SlotName>(n, &idx);
   auto* slots = const_cast<f::SlotName*>(t.slots);
@@ -516,15 +647,16 @@ std::uint32_t DatasetWriter::WriteNames(const std::vector<DatasetBuilder::NameEn
   for (std::size_t k = 0; k < names.size(); ++k) {
     const auto& e = names[k];
     if (e.wildcard != wildcard) continue;
+    const std::string_view name = ds.Name(e);
     std::uint64_t h = HashName(std::span<const std::uint8_t>(
-        reinterpret_cast<const std::uint8_t*>(e.name.data()), e.name.size()));
+        reinterpret_cast<const std::uint8_t*>(name.data()), name.size()));
     auto fp = static_cast<std::uint32_t>(h);
     std::uint64_t i =
         SlotFor(t, Bucket(static_cast<std::uint32_t>(h >> 32), t.capacity),
                 [&](const f::SlotName& x) { return x.fp == fp && x.name == refs[k]; });
     count += multi.Place(
         i, slots[i],
-        f::SlotName{fp, refs[k], MapWord(m, e.value), static_cast<std::uint32_t>(e.name.size())});
+        f::SlotName{fp, refs[k], MapWord(m, e.value), static_cast<std::uint32_t>(name.size())});
   }
   multi.Flush([&](std::uint64_t s, std::uint32_t word) { slots[s].val = word; });
   w_.SetTableCount(idx, count);
@@ -569,13 +701,13 @@ std::uint32_t DatasetWriter::Write(const DatasetBuilder& ds, std::uint32_t paren
   std::vector<std::uint32_t> m = MapValues(ds.values_);
   switch (ds.type_) {
     case DatasetType::kIp4Set:
-      for (int l = 0; l < 4; ++l) r.tables[l] = WriteIp4Level(ds.ip4_levels_[l], m);
+      for (int l = 0; l < 4; ++l) {
+        r.tables[l] = WriteIp4Level(ds.ip4_levels_[l].keys, ds.ip4_levels_[l].runs, m);
+      }
       break;
     case DatasetType::kIp4TSet: {
-      std::vector<std::pair<std::uint32_t, std::uint32_t>> e;
-      e.reserve(ds.ip4_hosts_.size());
-      for (auto a : ds.ip4_hosts_) e.emplace_back(a, 0);
-      r.tables[f::kTableMain] = WriteIp4Level(e, {0});
+      static constexpr std::pair<std::uint32_t, std::uint32_t> kOneRun[] = {{0, 0}};
+      r.tables[f::kTableMain] = WriteIp4Level(ds.ip4_hosts_, kOneRun, {0});
       break;
     }
     case DatasetType::kIp4Trie:
@@ -649,12 +781,13 @@ std::uint32_t DatasetWriter::Write(const DatasetBuilder& ds, std::uint32_t paren
       break;
     }
     case DatasetType::kDnSet:
-      r.tables[f::kTableMain] = WriteNames(ds.names_, false, m);
-      r.tables[f::kTableSecond] = WriteNames(ds.names_, true, m);
+      r.tables[f::kTableMain] = WriteNames(ds, false, m);
+      r.tables[f::kTableSecond] = WriteNames(ds, true, m);
       for (const auto& e : ds.names_) {
         if (!e.wildcard) continue;
+        const std::string_view name = ds.Name(e);
         auto labels = static_cast<unsigned>(dns::CountLabels(std::span<const std::uint8_t>(
-            reinterpret_cast<const std::uint8_t*>(e.name.data()), e.name.size())));
+            reinterpret_cast<const std::uint8_t*>(name.data()), name.size())));
         r.lens6[labels / 64] |= 1ULL << (labels % 64);
       }
       break;
@@ -666,12 +799,12 @@ std::uint32_t DatasetWriter::Write(const DatasetBuilder& ds, std::uint32_t paren
         return ds.records_[a].name < ds.records_[b].name;
       });
       std::vector<f::RecordRec> recs;
-      std::vector<DatasetBuilder::NameEntry> names;
+      std::vector<std::string_view> names;
       std::vector<std::pair<std::uint32_t, std::uint32_t>> ranges;
       for (std::size_t k = 0; k < order.size(); ++k) {
         const auto& rr = ds.records_[order[k]];
-        if (names.empty() || names.back().name != rr.name) {
-          names.push_back({rr.name, false, static_cast<std::uint32_t>(recs.size())});
+        if (names.empty() || names.back() != rr.name) {
+          names.push_back(rr.name);
           ranges.emplace_back(static_cast<std::uint32_t>(recs.size()), 0);
         }
         ++ranges.back().second;
@@ -680,12 +813,12 @@ std::uint32_t DatasetWriter::Write(const DatasetBuilder& ds, std::uint32_t paren
       }
       if (!names.empty()) {
         std::vector<std::uint32_t> refs;
-        for (const auto& e : names) refs.push_back(w_.Str(e.name));
+        for (const auto& e : names) refs.push_back(w_.Str(e));
         std::uint32_t idx;
         auto t = w_.ReserveTable<f::SlotName>(names.size(), &idx);
         auto* slots = const_cast<f::SlotName*>(t.slots);
         for (std::size_t k = 0; k < names.size(); ++k) {
-          const auto& nm = names[k].name;
+          const std::string_view nm = names[k];
           std::uint64_t h = HashName(std::span<const std::uint8_t>(
               reinterpret_cast<const std::uint8_t*>(nm.data()), nm.size()));
           std::uint64_t i =
@@ -729,7 +862,14 @@ std::uint32_t DatasetWriter::Write(const DatasetBuilder& ds, std::uint32_t paren
 }
 
 std::vector<std::uint8_t> SnapshotBuilder::Build(std::int64_t build_time) const {
-  ImageWriter w;
+  std::uint64_t bound = sizeof(f::FileHeader) + sizeof(f::SectionEntry) * 8 + f::kAlign * 9;
+  std::uint64_t strings = 0;
+  for (const auto& ds : datasets_) bound += DatasetWriter::Bound(*ds, &strings);
+  for (const auto& z : zones_) {
+    strings += StrBound(z.name);
+    bound += sizeof(f::ZoneRec) + StrBound(z.name) + sizeof(std::uint32_t) * z.datasets.size();
+  }
+  ImageWriter w(static_cast<std::size_t>(bound), static_cast<std::size_t>(strings));
   DatasetWriter dw(w);
   absl::flat_hash_map<const DatasetBuilder*, std::uint32_t> index;
   auto write = [&](const DatasetBuilder* ds) {
@@ -852,10 +992,14 @@ struct BuilderAccess {
     std::vector<std::string> entries;
     static constexpr const char* kLevel[] = {"ip4/32 ", "ip4/24 ", "ip4/16 ", "ip4/8 "};
     for (int l = 0; l < 4; ++l) {
-      for (const auto& [k, v] : d.ip4_levels_[l]) {
+      const auto& level = d.ip4_levels_[l];
+      std::size_t run = 0;
+      for (std::size_t i = 0; i < level.keys.size(); ++i) {
+        if (run + 1 < level.runs.size() && level.runs[run + 1].first == i) ++run;
         char buf[16];
-        entries.push_back(absl::StrCat(kLevel[l], std::string(buf, FormatIp4Prefix(k, 4 - l, buf)),
-                                       " ", ValueText(d.values_, v)));
+        entries.push_back(absl::StrCat(kLevel[l],
+                                       std::string(buf, FormatIp4Prefix(level.keys[i], 4 - l, buf)),
+                                       " ", ValueText(d.values_, level.runs[run].second)));
       }
     }
     for (auto a : d.ip4_hosts_) entries.push_back(absl::StrCat("host4 ", Ip4Text(a)));
@@ -880,7 +1024,7 @@ struct BuilderAccess {
     }
     for (const auto& a : d.excluded128_) entries.push_back("excl128 " + Ip6Text(a));
     for (const auto& e : d.names_) {
-      entries.push_back(absl::StrCat(e.wildcard ? "wild " : "name ", NameText(e.name), " ",
+      entries.push_back(absl::StrCat(e.wildcard ? "wild " : "name ", NameText(d.Name(e)), " ",
                                      ValueText(d.values_, e.value)));
     }
     for (const auto& r : d.records_) {

@@ -5,6 +5,8 @@
 #include "meshbl/zone/loader.h"
 
 #include <arpa/inet.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -474,6 +476,38 @@ class TypeParser {
   std::string name_;  // dnset: reused per line to avoid an allocation
 };
 
+// Drops the pages of a read-only file mapping that lie wholly before the
+// line being parsed, every kStep bytes. Nothing refers to parsed text
+// afterwards (entries, names and warnings are copies), and a page of a
+// private read-only file mapping that is touched again is read back from the
+// file. A `text` that does not start on a page (not a mapping) is left alone.
+class ConsumedPages {
+ public:
+  explicit ConsumedPages(std::string_view text) {
+    const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+    if (page == 0 || (page & (page - 1)) != 0 ||
+        reinterpret_cast<std::uintptr_t>(text.data()) % page != 0) {
+      return;
+    }
+    base_ = done_ = reinterpret_cast<std::uintptr_t>(text.data());
+    end_ = base_ + text.size();
+    mask_ = ~(page - 1);
+  }
+
+  void Before(const char* line) {
+    const auto p = reinterpret_cast<std::uintptr_t>(line);
+    if (base_ == 0 || p < done_ || p - done_ < kStep || p > end_) return;
+    const std::uintptr_t cut = p & mask_;
+    (void)madvise(reinterpret_cast<void*>(done_), cut - done_, MADV_DONTNEED);
+    done_ = cut;
+  }
+
+ private:
+  static constexpr std::uintptr_t kStep = 8 << 20;
+  std::uintptr_t base_ = 0, done_ = 0, end_ = 0;
+  std::uintptr_t mask_ = 0;
+};
+
 // One dataset load: specials, line dispatch, combined sub-datasets.
 class DatasetLoader {
  public:
@@ -491,7 +525,12 @@ class DatasetLoader {
     }
   }
 
-  absl::Status LoadFile(std::string_view name, std::string_view bytes) {
+  // `release_consumed`: `bytes` is a read-only file mapping of this load
+  // alone, so the pages of lines already parsed can be dropped from the
+  // process (they stay in the page cache) instead of being held until the
+  // whole file is parsed: a 10M-line file is 140 MB next to 40 MB of entries.
+  absl::Status LoadFile(std::string_view name, std::string_view bytes,
+                        bool release_consumed = false) {
     ctx_.file = std::string(name);
     ctx_.line = 0;
     std::string storage;
@@ -505,9 +544,11 @@ class DatasetLoader {
     // Per-file start hook; sub-datasets of a combined one are not restarted.
     if (type_ != DatasetType::kCombined) parser_->StartFile();
     LineReader reader(text);
+    ConsumedPages consumed(release_consumed && text.data() == bytes.data() ? text : "");
     std::string_view line;
     bool too_long = false;
     while (reader.Next(&line, &too_long)) {
+      consumed.Before(line.data());
       ctx_.line = reader.line_number();
       if (too_long) ctx_.Warn("long line (truncated)");
       if (line.empty()) continue;
@@ -768,7 +809,8 @@ absl::StatusOr<LoadedDataset> LoadDataset(table::DatasetType type, std::string_v
     }
     const std::span<const std::uint8_t> bytes = mapped->bytes();
     MESHBL_RETURN_IF_ERROR(loader.LoadFile(
-        path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size())));
+        path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
+        /*release_consumed=*/true));
     absl::StatusOr<util::FileStamp> after = util::StatFile(path);
     if (!after.ok() || !(*after == mapped->stamp())) {
       return absl::AbortedError(

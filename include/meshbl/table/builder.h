@@ -135,7 +135,22 @@ class DatasetBuilder {
   std::uint32_t InternValue(const Value* v);
   std::vector<Value> values_;
   std::uint32_t last_value_ = 0xffffffff;
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> ip4_levels_[4];  // /32 /24 /16 /8
+  // ip4set, one per level (/32 /24 /16 /8): the keys in insertion order
+  // (4 bytes an entry: the raw entries are what a load holds next to the
+  // image, see docs/PERFORMANCE.md) and the value of each key as runs
+  // {index of the run's first key, value}; consecutive lines nearly always
+  // share the scope default, so there are few runs.
+  struct Ip4Level {
+    std::vector<std::uint32_t> keys;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> runs;
+    void Add(std::uint32_t key, std::uint32_t value) {
+      if (runs.empty() || runs.back().second != value) {
+        runs.emplace_back(static_cast<std::uint32_t>(keys.size()), value);
+      }
+      keys.push_back(key);
+    }
+  };
+  Ip4Level ip4_levels_[4];
   std::vector<std::uint32_t> ip4_hosts_;
   struct Prefix {
     std::array<std::uint8_t, 16> addr;  // ip4: first 4 bytes, network order
@@ -146,11 +161,18 @@ class DatasetBuilder {
   std::vector<Prefix> prefixes4_, prefixes6_;
   std::vector<std::uint64_t> nets64_;
   std::vector<std::array<std::uint8_t, 16>> excluded128_;
+  // dnset: the names back to back in one buffer and 16-byte entries that
+  // point into it (no allocation per name).
   struct NameEntry {
-    std::string name;
-    bool wildcard;
+    std::uint64_t offset;  // into name_text_
     std::uint32_t value;
+    std::uint16_t size;
+    bool wildcard;
   };
+  std::string_view Name(const NameEntry& e) const {
+    return std::string_view(name_text_).substr(e.offset, e.size);
+  }
+  std::string name_text_;
   std::vector<NameEntry> names_;
   struct GenericRecord {
     std::string name;
@@ -172,6 +194,11 @@ class DatasetBuilder {
 class SnapshotBuilder {
  public:
   SnapshotBuilder() = default;
+  // Frees the datasets and, after a big load (64Ki entries or more), hands
+  // the freed heap pages back to the system (malloc_trim): a load makes
+  // millions of small allocations (names, strings) that would otherwise stay
+  // in the process's RSS after it.
+  ~SnapshotBuilder();
   SnapshotBuilder(const SnapshotBuilder&) = delete;
   SnapshotBuilder& operator=(const SnapshotBuilder&) = delete;
 
