@@ -12,6 +12,8 @@ namespace meshbl::table {
 
 namespace f = format;
 
+Answer::Answer() noexcept { std::memset(dedup_, 0, sizeof dedup_); }
+
 void Answer::Reset() noexcept {
   drop = false;
   rcode = Rcode::kNoError;
@@ -23,6 +25,31 @@ void Answer::Reset() noexcept {
   additional_count = 0;
   empty_non_terminal = false;
   data_len_ = 0;
+  overflow_count_ = 0;
+  if (dedup_indexed_) {
+    // A new generation invalidates every slot; the table is cleared only
+    // when the 32-bit generation wraps.
+    dedup_indexed_ = false;
+    if (++dedup_gen_ == 0) {
+      std::memset(dedup_, 0, sizeof dedup_);
+      dedup_gen_ = 1;
+    }
+  }
+}
+
+bool Answer::overflowed(std::uint16_t type) const noexcept {
+  for (int i = 0; i < overflow_count_; ++i) {
+    if (overflow_types_[i] == type) return true;
+  }
+  // More distinct overflowing types than remembered: treat all as cut.
+  return overflow_count_ == kMaxOverflowTypes;
+}
+
+void Answer::MarkOverflow(std::uint16_t type) noexcept {
+  for (int i = 0; i < overflow_count_; ++i) {
+    if (overflow_types_[i] == type) return;
+  }
+  if (overflow_count_ < kMaxOverflowTypes) overflow_types_[overflow_count_++] = type;
 }
 
 bool Answer::Store(std::span<const std::uint8_t> rdata, std::uint32_t* off) noexcept {
@@ -33,20 +60,66 @@ bool Answer::Store(std::span<const std::uint8_t> rdata, std::uint32_t* off) noex
   return true;
 }
 
+bool Answer::SameRr(const Rr& r, std::uint16_t type,
+                    std::span<const std::uint8_t> rdata) const noexcept {
+  return r.type == type && r.len == rdata.size() &&
+         (rdata.empty() || std::memcmp(data_ + r.off, rdata.data(), rdata.size()) == 0);
+}
+
+std::size_t Answer::DedupStart(std::uint16_t type,
+                               std::span<const std::uint8_t> rdata) const noexcept {
+  const std::uint64_t h = Mix64(HashName(rdata) ^ type);
+  return static_cast<std::size_t>(h) & (kDedupSlots - 1);
+}
+
+void Answer::DedupInsert(int index) noexcept {
+  const Rr& r = answer[index];
+  std::size_t i = DedupStart(r.type, rdata(r));
+  for (std::size_t probes = 0; probes < kDedupSlots; ++probes) {
+    DedupSlot& slot = dedup_[i];
+    if (slot.gen != dedup_gen_) {
+      slot = {dedup_gen_, static_cast<std::uint32_t>(index)};
+      return;
+    }
+    i = (i + 1) & (kDedupSlots - 1);
+  }
+}
+
 bool Answer::AddAnswer(std::uint16_t type, std::uint32_t ttl,
                        std::span<const std::uint8_t> rdata) noexcept {
-  for (int i = 0; i < answer_count; ++i) {
-    Rr& r = answer[i];
-    if (r.type == type && r.len == rdata.size() &&
-        std::memcmp(data_ + r.off, rdata.data(), rdata.size()) == 0) {
-      if (ttl < r.ttl) r.ttl = ttl;
-      return true;
+  if (!dedup_indexed_) {
+    for (int i = 0; i < answer_count; ++i) {
+      Rr& r = answer[i];
+      if (SameRr(r, type, rdata)) {
+        if (ttl < r.ttl) r.ttl = ttl;
+        return true;
+      }
+    }
+  } else {
+    std::size_t i = DedupStart(type, rdata);
+    for (std::size_t probes = 0; probes < kDedupSlots; ++probes) {
+      const DedupSlot& slot = dedup_[i];
+      if (slot.gen != dedup_gen_) break;
+      Rr& r = answer[slot.index];
+      if (SameRr(r, type, rdata)) {
+        if (ttl < r.ttl) r.ttl = ttl;
+        return true;
+      }
+      i = (i + 1) & (kDedupSlots - 1);
     }
   }
-  if (answer_count == kMaxAnswer) return false;
   std::uint32_t off;
-  if (!Store(rdata, &off)) return false;
+  if (answer_count == kMaxAnswer || rdata.size() > 0xffff || !Store(rdata, &off)) {
+    MarkOverflow(type);
+    return false;
+  }
   answer[answer_count++] = {type, ttl, off, static_cast<std::uint16_t>(rdata.size()), 0, 0};
+  if (dedup_indexed_) {
+    DedupInsert(answer_count - 1);
+  } else if (answer_count == kLinearDedup) {
+    dedup_indexed_ = true;
+    for (int i = 0; i < answer_count; ++i) DedupInsert(i);
+  }
   return true;
 }
 
@@ -210,7 +283,7 @@ bool EvalIp(Context& c, const DsNode& ds, bool v6) noexcept {
   if (m != Match::kListed) return false;
   std::string_view subject =
       v6 ? std::string_view(s.text6, s.text6_len) : std::string_view(s.text4, s.text4_len);
-  for (int i = 0; i < vl.n; ++i) AddValue(c, ds, ds.view.ttl(), vl.ids[i], subject);
+  for (const std::uint32_t id : vl.ids()) AddValue(c, ds, ds.view.ttl(), id, subject);
   return true;
 }
 
@@ -224,11 +297,11 @@ bool EvalName(Context& c, const DsNode& ds, std::span<const std::uint8_t> rel) n
   std::size_t subj_off = 0;
   if (ds.view.LookupName(rel, &vl, &subj_off) != Match::kListed) return false;
   // `$` = the matched entry's name relative to the zone (the wildcard base
-  // for a wildcard match), as rbldnsd prints it (§4.6).
-  char text[4 * dns::kMaxNameWire];
-  std::size_t n = dns::NameToText(rel.subspan(subj_off), text, sizeof text);
+  // for a wildcard match), escaped as rbldnsd prints it (§4.6, issue 9).
+  char text[kMaxSubjectNameText];
+  std::size_t n = SubjectNameText(rel.subspan(subj_off), text, sizeof text);
   if (n > sizeof text) n = sizeof text;
-  for (int i = 0; i < vl.n; ++i) AddValue(c, ds, ds.view.ttl(), vl.ids[i], {text, n});
+  for (const std::uint32_t id : vl.ids()) AddValue(c, ds, ds.view.ttl(), id, {text, n});
   return true;
 }
 
@@ -440,15 +513,39 @@ bool IsEntOf(const DsNode& ds, std::span<const std::uint8_t> rel, bool map_ip4) 
 }
 
 // All RRs of one type in the answer get the minimum TTL among them (§5).
+// Linear in the answer: one pass for the minimum of each type, one to set.
 void EqualizeTtls(Answer* out) noexcept {
+  constexpr int kTypes = 8;
+  std::uint16_t types[kTypes];
+  std::uint32_t mins[kTypes];
+  int ntypes = 0;
+  bool many = false;  // more distinct types than tracked: fall back below
   for (int i = 0; i < out->answer_count; ++i) {
-    std::uint32_t m = out->answer[i].ttl;
-    for (int j = 0; j < out->answer_count; ++j) {
-      if (out->answer[j].type == out->answer[i].type && out->answer[j].ttl < m) {
-        m = out->answer[j].ttl;
+    const Rr& r = out->answer[i];
+    int t = 0;
+    while (t < ntypes && types[t] != r.type) ++t;
+    if (t == ntypes) {
+      if (ntypes == kTypes) {
+        many = true;
+        continue;
+      }
+      types[ntypes] = r.type;
+      mins[ntypes++] = r.ttl;
+    } else if (r.ttl < mins[t]) {
+      mins[t] = r.ttl;
+    }
+  }
+  for (int i = 0; i < out->answer_count; ++i) {
+    Rr& r = out->answer[i];
+    int t = 0;
+    while (t < ntypes && types[t] != r.type) ++t;
+    if (t < ntypes) {
+      r.ttl = mins[t];
+    } else if (many) {
+      for (int j = 0; j < out->answer_count; ++j) {
+        if (out->answer[j].type == r.type && out->answer[j].ttl < r.ttl) r.ttl = out->answer[j].ttl;
       }
     }
-    out->answer[i].ttl = m;
   }
 }
 
