@@ -68,7 +68,113 @@ std::vector<std::uint64_t> EntHashes(const Snapshot& snap, const f::DatasetRec& 
   return out;
 }
 
+// --- Empty non-terminal summaries of IP datasets (issue 9 item 7) ----------
+
+bool ListedWord(std::uint32_t w) { return w != f::kEmptySlot && w != f::kExcluded; }
+
+void SetBit(std::vector<std::uint64_t>* bits, std::uint32_t v) {
+  (*bits)[v / 64] |= std::uint64_t{1} << (v % 64);
+}
+
+// Records a listed IPv4 entry `addr`/`len` in the summaries: its /8, /16,
+// /24 prefix where the entry is longer than that prefix.
+struct Ip4Summer {
+  std::vector<std::uint64_t> b8 = std::vector<std::uint64_t>(256 / 64);
+  std::vector<std::uint64_t> b16 = std::vector<std::uint64_t>((1u << 16) / 64);
+  std::vector<std::uint64_t> b24;  // 2 MiB, only once a /25../32 entry is seen
+  bool any = false;
+  void Add(std::uint32_t addr, unsigned len) {
+    if (len > 0) any = true;
+    if (len > 8) SetBit(&b8, addr >> 24);
+    if (len > 16) SetBit(&b16, addr >> 16);
+    if (len > 24) {
+      if (b24.empty()) b24.assign((std::size_t{1} << 24) / 64, 0);
+      SetBit(&b24, addr >> 8);
+    }
+  }
+  void Finish(EntSummary* e) {
+    e->any4 = any;
+    e->p8.Build(std::move(b8));
+    e->p16.Build(std::move(b16));
+    e->p24.Build(std::move(b24));
+  }
+};
+
+EntSummary BuildEntSummary(const DatasetView& v) {
+  EntSummary e;
+  switch (v.type()) {
+    case DatasetType::kIp4Set:
+    case DatasetType::kIp4TSet: {
+      Ip4Summer sum;
+      const int levels = v.type() == DatasetType::kIp4Set ? 4 : 1;
+      for (int l = 0; l < levels; ++l) {
+        const auto t = v.ip4_level(l);
+        for (std::uint64_t i = 0; i < t.capacity; ++i) {
+          if (ListedWord(t.slots[i].val)) {
+            sum.Add(t.slots[i].key, 32u - 8u * static_cast<unsigned>(l));
+          }
+        }
+      }
+      sum.Finish(&e);
+      break;
+    }
+    case DatasetType::kIp4Trie: {
+      Ip4Summer sum;
+      const auto t = v.table64();
+      for (std::uint64_t i = 0; i < t.capacity; ++i) {
+        const f::Slot64& s = t.slots[i];
+        if (!ListedWord(s.val)) continue;
+        const auto len = static_cast<unsigned>(s.key >> 32);
+        if (len <= 32) sum.Add(static_cast<std::uint32_t>(s.key), len);
+      }
+      sum.Finish(&e);
+      break;
+    }
+    case DatasetType::kIp6Trie: {
+      const auto t = v.table128();
+      for (std::uint64_t i = 0; i < t.capacity; ++i) {
+        const f::Slot128& s = t.slots[i];
+        if (ListedWord(s.val) && s.len <= 128) e.nets6.push_back({s.hi, s.lo, s.len});
+      }
+      break;
+    }
+    case DatasetType::kIp6TSet: {
+      const auto t = v.table64();
+      for (std::uint64_t i = 0; i < t.capacity; ++i) {
+        if (t.slots[i].val != f::kEmptySlot) e.nets6.push_back({t.slots[i].key, 0, 64});
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  std::sort(e.nets6.begin(), e.nets6.end());
+  e.nets6.shrink_to_fit();
+  return e;
+}
+
+// --- end of empty non-terminal summaries ------------------------------------
+
 }  // namespace
+
+void PrefixSet::Build(std::vector<std::uint64_t> bitmap) {
+  std::size_t count = 0;
+  for (std::uint64_t w : bitmap) count += static_cast<std::size_t>(__builtin_popcountll(w));
+  bitmap_.clear();
+  sorted_.clear();
+  if (count == 0) return;
+  if (count * sizeof(std::uint32_t) < bitmap.size() * sizeof(std::uint64_t)) {
+    sorted_.reserve(count);
+    for (std::size_t w = 0; w < bitmap.size(); ++w) {
+      for (std::uint64_t b = bitmap[w]; b != 0; b &= b - 1) {
+        sorted_.push_back(
+            static_cast<std::uint32_t>(w * 64 + static_cast<std::size_t>(__builtin_ctzll(b))));
+      }
+    }
+  } else {
+    bitmap_ = std::move(bitmap);
+  }
+}
 
 const DsNode* ZoneSet::Node(const Snapshot& snap, std::uint32_t index) {
   DsNode& n = nodes_.emplace_back(snap, index);
@@ -80,6 +186,7 @@ const DsNode* ZoneSet::Node(const Snapshot& snap, std::uint32_t index) {
   n.txt.has_base = r.base_template != f::kNone;
   n.txt.base = snap.String(r.base_template);
   n.ent_hashes = EntHashes(snap, r);
+  n.ent = BuildEntSummary(n.view);
   if (r.type == static_cast<std::uint32_t>(DatasetType::kCombined)) {
     auto subs = snap.subzones().subspan(r.tables[0], r.tables[1]);  // validated at open
     for (const auto& sz : subs) {
