@@ -27,7 +27,7 @@ void Answer::Reset() noexcept {
   data_len_ = 0;
   overflow_count_ = 0;
   if (dedup_indexed_) {
-    // A new generation invalidates every slot; the table is cleared only
+    // The next generation invalidates every slot; the table is cleared only
     // when the 32-bit generation wraps.
     dedup_indexed_ = false;
     if (++dedup_gen_ == 0) {
