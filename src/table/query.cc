@@ -492,17 +492,19 @@ bool Ip4PrefixListed(const DsNode& ds, std::uint32_t p, unsigned len) noexcept {
       }
     }
   }
-  // Otherwise a listed entry longer than the prefix, inside it.
-  const EntSummary& e = ds.ent;
+  // Otherwise a listed entry longer than the prefix, inside it (while the
+  // summary is being built: assume so, as before issue 9).
+  const EntSummary* e = ds.ent();
+  if (e == nullptr) return true;
   switch (len) {
     case 0:
-      return e.any4;
+      return e->any4;
     case 8:
-      return e.p8.Contains(p >> 24);
+      return e->p8.Contains(p >> 24);
     case 16:
-      return e.p16.Contains(p >> 16);
+      return e->p16.Contains(p >> 16);
     case 24:
-      return e.p24.Contains(p >> 8);
+      return e->p24.Contains(p >> 8);
     default:
       return false;
   }
@@ -527,7 +529,9 @@ bool Ip6PrefixListed(const DsNode& ds, std::uint64_t hi, std::uint64_t lo, unsig
   // A listed prefix longer than `len` inside it. Entries as long as `len` or
   // shorter inside the prefix all start at its first address (at most one
   // per length), so the scan after lower_bound is bounded.
-  const auto& nets = ds.ent.nets6;
+  const EntSummary* e = ds.ent();
+  if (e == nullptr) return true;  // being built: assume listed, as before issue 9
+  const auto& nets = e->nets6;
   auto it = std::lower_bound(nets.begin(), nets.end(), EntSummary::Net6{hi, lo, 0});
   for (int k = 0; k < 130 && it != nets.end(); ++k, ++it) {
     std::uint64_t h = it->hi, o = it->lo;

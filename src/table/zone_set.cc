@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <system_error>
 
 #include "absl/container/flat_hash_map.h"
 #include "meshbl/dns/name.h"
@@ -100,7 +101,14 @@ struct Ip4Summer {
   }
 };
 
-EntSummary BuildEntSummary(const DatasetView& v) {
+// Slots scanned between checks of the stop flag.
+constexpr std::uint64_t kStopCheck = 1 << 16;
+
+// Builds the summary of `v`; returns early (unusable) once `*stop` is set.
+EntSummary BuildEntSummary(const DatasetView& v, const std::atomic<bool>* stop) {
+  auto stopped = [&](std::uint64_t i) {
+    return i % kStopCheck == 0 && stop->load(std::memory_order_relaxed);
+  };
   EntSummary e;
   switch (v.type()) {
     case DatasetType::kIp4Set:
@@ -110,6 +118,7 @@ EntSummary BuildEntSummary(const DatasetView& v) {
       for (int l = 0; l < levels; ++l) {
         const auto t = v.ip4_level(l);
         for (std::uint64_t i = 0; i < t.capacity; ++i) {
+          if (stopped(i)) return e;
           if (ListedWord(t.slots[i].val)) {
             sum.Add(t.slots[i].key, 32u - 8u * static_cast<unsigned>(l));
           }
@@ -122,6 +131,7 @@ EntSummary BuildEntSummary(const DatasetView& v) {
       Ip4Summer sum;
       const auto t = v.table64();
       for (std::uint64_t i = 0; i < t.capacity; ++i) {
+        if (stopped(i)) return e;
         const f::Slot64& s = t.slots[i];
         if (!ListedWord(s.val)) continue;
         const auto len = static_cast<unsigned>(s.key >> 32);
@@ -133,6 +143,7 @@ EntSummary BuildEntSummary(const DatasetView& v) {
     case DatasetType::kIp6Trie: {
       const auto t = v.table128();
       for (std::uint64_t i = 0; i < t.capacity; ++i) {
+        if (stopped(i)) return e;
         const f::Slot128& s = t.slots[i];
         if (ListedWord(s.val) && s.len <= 128) e.nets6.push_back({s.hi, s.lo, s.len});
       }
@@ -141,6 +152,7 @@ EntSummary BuildEntSummary(const DatasetView& v) {
     case DatasetType::kIp6TSet: {
       const auto t = v.table64();
       for (std::uint64_t i = 0; i < t.capacity; ++i) {
+        if (stopped(i)) return e;
         if (t.slots[i].val != f::kEmptySlot) e.nets6.push_back({t.slots[i].key, 0, 64});
       }
       break;
@@ -152,6 +164,21 @@ EntSummary BuildEntSummary(const DatasetView& v) {
   e.nets6.shrink_to_fit();
   return e;
 }
+
+bool IsIpType(DatasetType t) {
+  return t == DatasetType::kIp4Set || t == DatasetType::kIp4TSet || t == DatasetType::kIp4Trie ||
+         t == DatasetType::kIp6Trie || t == DatasetType::kIp6TSet;
+}
+
+// Slots a summary build scans for `v`.
+std::uint64_t EntScanSlots(const DatasetView& v) {
+  std::uint64_t n = v.table64().capacity + v.table128().capacity;
+  for (int l = 0; l < 4; ++l) n += v.ip4_level(l).capacity;
+  return n;
+}
+
+// Up to this many slots in all, summaries are built before Create returns.
+constexpr std::uint64_t kSyncEntSlots = 1 << 20;
 
 // --- end of empty non-terminal summaries ------------------------------------
 
@@ -176,6 +203,41 @@ void PrefixSet::Build(std::vector<std::uint64_t> bitmap) {
   }
 }
 
+ZoneSet::~ZoneSet() {
+  ent_stop_.store(true, std::memory_order_relaxed);
+  if (ent_builder_.joinable()) ent_builder_.join();
+}
+
+// Issue 9 item 7: every IP dataset (also inside combined datasets) gets its
+// summary; a large total is built on a background thread so that the first
+// answer does not wait for a pass over every slot (10M entries: ~100 ms).
+void ZoneSet::StartEntSummaries(ZoneSet* zs) {
+  std::vector<DsNode*> todo;
+  std::uint64_t slots = 0;
+  for (DsNode& n : zs->nodes_) {
+    if (!IsIpType(n.view.type())) continue;
+    todo.push_back(&n);
+    slots += EntScanSlots(n.view);
+  }
+  auto build = [zs, todo = std::move(todo)] {
+    for (DsNode* n : todo) {
+      auto e = std::make_unique<EntSummary>(BuildEntSummary(n->view, &zs->ent_stop_));
+      if (zs->ent_stop_.load(std::memory_order_relaxed)) return;
+      n->ent_owned = std::move(e);
+      n->ent_ready.store(n->ent_owned.get(), std::memory_order_release);
+    }
+  };
+  if (slots > kSyncEntSlots) {
+    try {
+      zs->ent_builder_ = std::thread(build);
+      return;
+    } catch (const std::system_error&) {
+      // No thread to be had: build here.
+    }
+  }
+  build();
+}
+
 const DsNode* ZoneSet::Node(const Snapshot& snap, std::uint32_t index) {
   DsNode& n = nodes_.emplace_back(snap, index);
   const f::DatasetRec& r = snap.datasets()[index];
@@ -186,7 +248,6 @@ const DsNode* ZoneSet::Node(const Snapshot& snap, std::uint32_t index) {
   n.txt.has_base = r.base_template != f::kNone;
   n.txt.base = snap.String(r.base_template);
   n.ent_hashes = EntHashes(snap, r);
-  n.ent = BuildEntSummary(n.view);
   if (r.type == static_cast<std::uint32_t>(DatasetType::kCombined)) {
     auto subs = snap.subzones().subspan(r.tables[0], r.tables[1]);  // validated at open
     for (const auto& sz : subs) {
@@ -320,6 +381,7 @@ absl::StatusOr<std::shared_ptr<const ZoneSet>> ZoneSet::Create(
     return a.name.size() > b.name.size();
   });
   ComputeGlue(zs.get());
+  StartEntSummaries(zs.get());
   return std::shared_ptr<const ZoneSet>(std::move(zs));
 }
 

@@ -10,12 +10,14 @@
 #define MESHBL_TABLE_ZONE_SET_H_
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <span>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -93,8 +95,13 @@ struct DsNode {
   // proper parents (relative to the zone, not the apex) of stored names (and
   // dnset wildcard bases themselves). Built by ZoneSet::Create.
   std::vector<std::uint64_t> ent_hashes;
-  // IP datasets: what is listed below IPv4/IPv6 prefixes (issue 9).
-  EntSummary ent;
+  // IP datasets: what is listed below IPv4/IPv6 prefixes (issue 9), or
+  // null while it is still being built (ZoneSet::Create builds large ones on
+  // a background thread so that serving starts at once; until then every IP
+  // prefix counts as having listed names below). Acquire load; lock-free.
+  const EntSummary* ent() const noexcept { return ent_ready.load(std::memory_order_acquire); }
+  std::unique_ptr<EntSummary> ent_owned;
+  std::atomic<const EntSummary*> ent_ready{nullptr};
 };
 
 // A precomputed glue A record (reference §5 "Glue").
@@ -131,6 +138,11 @@ class ZoneSet {
   // order, or in `rank` order when one is given: the command line's order
   // when each dataset has a snapshot of its own). Keeps the snapshots alive
   // for as long as the ZoneSet lives.
+  ZoneSet(const ZoneSet&) = delete;
+  ZoneSet& operator=(const ZoneSet&) = delete;
+  // Stops and joins a summary build still running (within ~1 ms).
+  ~ZoneSet();
+
   static absl::StatusOr<std::shared_ptr<const ZoneSet>> Create(
       std::vector<std::shared_ptr<const Snapshot>> snaps, const DatasetRank& rank = nullptr);
 
@@ -141,6 +153,9 @@ class ZoneSet {
 
  private:
   ZoneSet() = default;
+  // Empty non-terminal summaries (issue 9): built here when small, else on
+  // ent_builder_, which the destructor stops and joins.
+  static void StartEntSummaries(ZoneSet* zs);
   const DsNode* Node(const Snapshot& snap, std::uint32_t index);
   static void ComputeGlue(ZoneSet* zs);
 
@@ -148,6 +163,8 @@ class ZoneSet {
   std::deque<DsNode> nodes_;  // stable addresses
   std::vector<ZoneNode> zones_;
   const DsNode* global_acl_ = nullptr;
+  std::atomic<bool> ent_stop_{false};
+  std::thread ent_builder_;
 };
 
 }  // namespace meshbl::table
