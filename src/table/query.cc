@@ -630,7 +630,7 @@ bool IsEntOf(const DsNode& ds, std::span<const std::uint8_t> rel, bool map_ip4,
       }
       // IPv6 names reach IPv4 data too (6to4, v4-mapped); but a complete
       // IPv4 name (`9.9.9.9`) is a data query, never a nibble prefix.
-      if (ParseIp4Labels(rel, &unused) || !ParseNibblePrefix(rel, &hi, &lo, &len) ||
+      if (!ParseNibblePrefix(rel, &hi, &lo, &len) || ParseIp4Labels(rel, &unused) ||
           !MappedIp4Prefix(hi, lo, len, &p4, &len4)) {
         return false;
       }
@@ -639,8 +639,8 @@ bool IsEntOf(const DsNode& ds, std::span<const std::uint8_t> rel, bool map_ip4,
     case DatasetType::kIp6Trie:
     case DatasetType::kIp6TSet:
       if (mode == EntMode::kHidden) return false;
-      if (map_ip4 && ParseIp4Labels(rel, &unused)) return false;  // an IPv4 query
       if (!ParseNibblePrefix(rel, &hi, &lo, &len)) return false;
+      if (map_ip4 && ParseIp4Labels(rel, &unused)) return false;  // an IPv4 query
       return mode == EntMode::kAlways || Ip6PrefixListed(ds, hi, lo, len);
     case DatasetType::kDnSet:
       if (mode == EntMode::kHidden) return false;
