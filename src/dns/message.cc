@@ -8,7 +8,6 @@ namespace {
 constexpr std::uint16_t kTypeNs = 2;
 constexpr std::uint16_t kTypeSoa = 6;
 constexpr std::uint16_t kTypeMx = 15;
-constexpr std::size_t kMaxAnswerRrs = 255;      // rbldnsd's limit (§5)
 constexpr std::size_t kMaxSectionRrs = 0xfffe;  // one left for the OPT RR
 
 // Reads an uncompressed name from rdata; false if malformed or compressed.
@@ -126,8 +125,9 @@ void ReplyWriter::Rewind(const Mark& m) noexcept {
 bool ReplyWriter::Begin(Section s) noexcept {
   const int idx = static_cast<int>(s);
   if (!started_ || !w_.ok() || idx < section_) return false;
-  const std::size_t cap = s == Section::kAnswer ? kMaxAnswerRrs : kMaxSectionRrs;
-  if (counts_[idx] >= cap) return false;
+  // No cap below what the message holds (issue 9: rbldnsd's 255 answers
+  // never bind within its 2037-byte replies; a 64 KiB TCP reply holds more).
+  if (counts_[idx] >= kMaxSectionRrs) return false;
   section_ = idx;
   return true;
 }

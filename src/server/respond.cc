@@ -126,12 +126,15 @@ bool EncodeAnswer(ReplyWriter& rw, const dns::ParsedQuery& q, const Answer& a) n
   for (const Rr& rr : answers) slots.Add(rr.type);
   const auto start = rw.mark();
   bool tc = false;
-  if (!WriteRrs(rw, a, Section::kAnswer, answers, qowner, slots, ~0u, rotate)) {
+  // An RRset Resolve() could not hold whole (more than any message carries)
+  // is never sent partially.
+  if (a.any_overflow() || !WriteRrs(rw, a, Section::kAnswer, answers, qowner, slots, ~0u, rotate)) {
     // RFC 2181 §9 (reference §9): keep only whole RRsets, set TC.
     tc = true;
     rw.Rewind(start);
     std::uint32_t keep = 0;
     for (int t = 0; t < slots.n; ++t) {
+      if (a.overflowed(slots.types[t])) continue;
       const std::uint32_t trial = keep | (1u << t);
       if (WriteRrs(rw, a, Section::kAnswer, answers, qowner, slots, trial, rotate)) keep = trial;
       rw.Rewind(start);

@@ -151,8 +151,9 @@ void AppendListing(std::string* out, const DsNode& ds, std::string_view owner, s
     first = false;
     seen.push_back(std::move(rr));
   };
-  for (int i = 0; i < vl.n; ++i) {
-    const f::ValueRec& v = snap.values()[vl.ids[i]];
+  for (const std::uint32_t id : vl.ids()) {
+    if (id >= snap.values().size()) continue;
+    const f::ValueRec& v = snap.values()[id];
     std::string a = "\tA\t";
     AppendIp4(&a, v.a);
     a.push_back('\n');

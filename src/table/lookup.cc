@@ -75,21 +75,16 @@ DatasetView::DatasetView(const Snapshot& snap, std::uint32_t index) noexcept
 }
 
 bool DatasetView::DecodeWord(std::uint32_t word, ValueList* out) const noexcept {
-  out->n = 0;
+  out->Clear();
   if (word == f::kEmptySlot || word == f::kExcluded) return false;
-  const std::size_t nvalues = snap_->values().size();
   if (word & f::kListFlag) {
     auto head = snap_->Pool(word & ~f::kListFlag, 1);
     if (head.empty()) return false;
-    auto ids = snap_->Pool((word & ~f::kListFlag) + 1, head[0]);
-    for (auto id : ids) {
-      if (out->n == ValueList::kMaxValues) break;
-      if (id < nvalues) out->ids[out->n++] = id;
-    }
-  } else if (word < nvalues) {
-    out->ids[out->n++] = word;
+    out->SetPool(snap_->Pool((word & ~f::kListFlag) + 1, head[0]));  // empty if out of bounds
+  } else if (word < snap_->values().size()) {
+    out->SetOne(word);
   }
-  return out->n > 0;
+  return !out->empty();
 }
 
 inline std::uint32_t DatasetView::Ip4SetWord(std::uint32_t addr) const noexcept {
@@ -103,13 +98,13 @@ inline std::uint32_t DatasetView::Ip4SetWord(std::uint32_t addr) const noexcept 
 }
 
 Match DatasetView::LookupIp4(std::uint32_t addr, ValueList* out) const noexcept {
-  out->n = 0;
+  out->Clear();
   switch (type_) {
     case DatasetType::kIp4Set:
       return DecodeWord(Ip4SetWord(addr), out) ? Match::kListed : Match::kNone;
     case DatasetType::kIp4TSet:
       if (Find32(t32_[0], addr) == nullptr) return Match::kNone;
-      out->ids[out->n++] = rec_->dataset_value;
+      out->SetOne(rec_->dataset_value);
       return Match::kListed;
     case DatasetType::kIp4Trie:
       // §4.3: longest prefix wins; an exclusion is a prefix without a value.
@@ -125,12 +120,12 @@ Match DatasetView::LookupIp4(std::uint32_t addr, ValueList* out) const noexcept 
 }
 
 Match DatasetView::LookupIp6(std::uint64_t hi, std::uint64_t lo, ValueList* out) const noexcept {
-  out->n = 0;
+  out->Clear();
   if (type_ == DatasetType::kIp6TSet) {
     // §4.5: listed iff the /64 is present and the exact /128 is not excluded.
     if (Find64(t64_, hi) == nullptr) return Match::kNone;
     if (Find128(t128_, hi, lo, 128) != nullptr) return Match::kNone;
-    out->ids[out->n++] = rec_->dataset_value;
+    out->SetOne(rec_->dataset_value);
     return Match::kListed;
   }
   if (type_ != DatasetType::kIp6Trie) return Match::kNone;
@@ -163,7 +158,7 @@ const f::SlotName* FindName(const Snapshot& snap, const TableRef<f::SlotName>& t
 
 Match DatasetView::LookupName(std::span<const std::uint8_t> name, ValueList* out,
                               std::size_t* subject) const noexcept {
-  out->n = 0;
+  out->Clear();
   if (type_ != DatasetType::kDnSet || name.empty()) return Match::kNone;  // apex never matches
   // §4.6: an exact (plain) entry decides first, listed or excluded.
   if (const f::SlotName* s = FindName(*snap_, names_, name)) {

@@ -12,6 +12,8 @@ namespace meshbl::table {
 
 namespace f = format;
 
+Answer::Answer() noexcept { std::memset(dedup_, 0, sizeof dedup_); }
+
 void Answer::Reset() noexcept {
   drop = false;
   rcode = Rcode::kNoError;
@@ -23,6 +25,31 @@ void Answer::Reset() noexcept {
   additional_count = 0;
   empty_non_terminal = false;
   data_len_ = 0;
+  overflow_count_ = 0;
+  if (dedup_indexed_) {
+    // The next generation invalidates every slot; the table is cleared only
+    // when the 32-bit generation wraps.
+    dedup_indexed_ = false;
+    if (++dedup_gen_ == 0) {
+      std::memset(dedup_, 0, sizeof dedup_);
+      dedup_gen_ = 1;
+    }
+  }
+}
+
+bool Answer::overflowed(std::uint16_t type) const noexcept {
+  for (int i = 0; i < overflow_count_; ++i) {
+    if (overflow_types_[i] == type) return true;
+  }
+  // More distinct overflowing types than remembered: treat all as cut.
+  return overflow_count_ == kMaxOverflowTypes;
+}
+
+void Answer::MarkOverflow(std::uint16_t type) noexcept {
+  for (int i = 0; i < overflow_count_; ++i) {
+    if (overflow_types_[i] == type) return;
+  }
+  if (overflow_count_ < kMaxOverflowTypes) overflow_types_[overflow_count_++] = type;
 }
 
 bool Answer::Store(std::span<const std::uint8_t> rdata, std::uint32_t* off) noexcept {
@@ -33,20 +60,66 @@ bool Answer::Store(std::span<const std::uint8_t> rdata, std::uint32_t* off) noex
   return true;
 }
 
+bool Answer::SameRr(const Rr& r, std::uint16_t type,
+                    std::span<const std::uint8_t> rdata) const noexcept {
+  return r.type == type && r.len == rdata.size() &&
+         (rdata.empty() || std::memcmp(data_ + r.off, rdata.data(), rdata.size()) == 0);
+}
+
+std::size_t Answer::DedupStart(std::uint16_t type,
+                               std::span<const std::uint8_t> rdata) const noexcept {
+  const std::uint64_t h = Mix64(HashName(rdata) ^ type);
+  return static_cast<std::size_t>(h) & (kDedupSlots - 1);
+}
+
+void Answer::DedupInsert(int index) noexcept {
+  const Rr& r = answer[index];
+  std::size_t i = DedupStart(r.type, rdata(r));
+  for (std::size_t probes = 0; probes < kDedupSlots; ++probes) {
+    DedupSlot& slot = dedup_[i];
+    if (slot.gen != dedup_gen_) {
+      slot = {dedup_gen_, static_cast<std::uint32_t>(index)};
+      return;
+    }
+    i = (i + 1) & (kDedupSlots - 1);
+  }
+}
+
 bool Answer::AddAnswer(std::uint16_t type, std::uint32_t ttl,
                        std::span<const std::uint8_t> rdata) noexcept {
-  for (int i = 0; i < answer_count; ++i) {
-    Rr& r = answer[i];
-    if (r.type == type && r.len == rdata.size() &&
-        std::memcmp(data_ + r.off, rdata.data(), rdata.size()) == 0) {
-      if (ttl < r.ttl) r.ttl = ttl;
-      return true;
+  if (!dedup_indexed_) {
+    for (int i = 0; i < answer_count; ++i) {
+      Rr& r = answer[i];
+      if (SameRr(r, type, rdata)) {
+        if (ttl < r.ttl) r.ttl = ttl;
+        return true;
+      }
+    }
+  } else {
+    std::size_t i = DedupStart(type, rdata);
+    for (std::size_t probes = 0; probes < kDedupSlots; ++probes) {
+      const DedupSlot& slot = dedup_[i];
+      if (slot.gen != dedup_gen_) break;
+      Rr& r = answer[slot.index];
+      if (SameRr(r, type, rdata)) {
+        if (ttl < r.ttl) r.ttl = ttl;
+        return true;
+      }
+      i = (i + 1) & (kDedupSlots - 1);
     }
   }
-  if (answer_count == kMaxAnswer) return false;
   std::uint32_t off;
-  if (!Store(rdata, &off)) return false;
+  if (answer_count == kMaxAnswer || rdata.size() > 0xffff || !Store(rdata, &off)) {
+    MarkOverflow(type);
+    return false;
+  }
   answer[answer_count++] = {type, ttl, off, static_cast<std::uint16_t>(rdata.size()), 0, 0};
+  if (dedup_indexed_) {
+    DedupInsert(answer_count - 1);
+  } else if (answer_count == kLinearDedup) {
+    dedup_indexed_ = true;
+    for (int i = 0; i < answer_count; ++i) DedupInsert(i);
+  }
   return true;
 }
 
@@ -210,7 +283,7 @@ bool EvalIp(Context& c, const DsNode& ds, bool v6) noexcept {
   if (m != Match::kListed) return false;
   std::string_view subject =
       v6 ? std::string_view(s.text6, s.text6_len) : std::string_view(s.text4, s.text4_len);
-  for (int i = 0; i < vl.n; ++i) AddValue(c, ds, ds.view.ttl(), vl.ids[i], subject);
+  for (const std::uint32_t id : vl.ids()) AddValue(c, ds, ds.view.ttl(), id, subject);
   return true;
 }
 
@@ -224,11 +297,11 @@ bool EvalName(Context& c, const DsNode& ds, std::span<const std::uint8_t> rel) n
   std::size_t subj_off = 0;
   if (ds.view.LookupName(rel, &vl, &subj_off) != Match::kListed) return false;
   // `$` = the matched entry's name relative to the zone (the wildcard base
-  // for a wildcard match), as rbldnsd prints it (§4.6).
-  char text[4 * dns::kMaxNameWire];
-  std::size_t n = dns::NameToText(rel.subspan(subj_off), text, sizeof text);
+  // for a wildcard match), escaped as rbldnsd prints it (§4.6, issue 9).
+  char text[kMaxSubjectNameText];
+  std::size_t n = SubjectNameText(rel.subspan(subj_off), text, sizeof text);
   if (n > sizeof text) n = sizeof text;
-  for (int i = 0; i < vl.n; ++i) AddValue(c, ds, ds.view.ttl(), vl.ids[i], {text, n});
+  for (const std::uint32_t id : vl.ids()) AddValue(c, ds, ds.view.ttl(), id, {text, n});
   return true;
 }
 
@@ -383,38 +456,196 @@ bool IsIp6Parent(std::span<const std::uint8_t> rel) noexcept {
   return true;
 }
 
-// True when the nibble labels `rel` (already checked by IsIp6Parent) are a
-// prefix of an IPv6 name that reaches IPv4 data: 2002::/16 (6to4) or
-// ::ffff:0:0/96 (v4-mapped). Labels are reversed: the last is the most
-// significant nibble.
-bool IsMappedIp6Parent(std::span<const std::uint8_t> rel) noexcept {
-  const std::size_t n = rel.size() / 2;  // nibbles, each "\1x"
-  bool six_to_four = true, mapped = true;
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::uint8_t c = rel[rel.size() - 1 - 2 * i];
-    static constexpr char k6to4[] = "2002";
-    if (i < 4 && c != static_cast<std::uint8_t>(k6to4[i])) six_to_four = false;
-    if (i < 24 && c != (i < 20 ? '0' : 'f')) mapped = false;
+// How the client's ACL changes what exists (issue 9 item 5): under `empty`
+// the IP and dnset data is hidden, so it makes no name exist; under `always`
+// every IP address is listed, so every IP prefix has listed names below.
+enum class EntMode : std::uint8_t { kData, kHidden, kAlways };
+
+bool ListedWord(std::uint32_t w) noexcept { return w != f::kEmptySlot && w != f::kExcluded; }
+
+// Issue 9 item 7: does IPv4 dataset `ds` list an address inside the /len
+// prefix `p` (len 0, 8, 16 or 24; 32 = the address itself)?
+bool Ip4PrefixListed(const DsNode& ds, std::uint32_t p, unsigned len) noexcept {
+  const DatasetView& v = ds.view;
+  if (len >= 32) {
+    ValueList vl;
+    return v.LookupIp4(p, &vl) == Match::kListed;
   }
-  return six_to_four || mapped;
+  // An entry as long as the prefix or shorter decides for the whole prefix,
+  // by the dataset's own rule: listed there means listed below.
+  if (v.type() == DatasetType::kIp4Set) {
+    for (unsigned l = 1; l < 4; ++l) {  // /24, /16, /8: the most specific first
+      const unsigned bl = 32u - 8u * l;
+      const auto t = v.ip4_level(static_cast<int>(l));
+      if (bl > len || t.capacity == 0) continue;
+      if (const f::Slot32* s = Find32(t, MaskIp4(p, bl))) {
+        if (ListedWord(s->val)) return true;
+        break;
+      }
+    }
+  } else if (v.type() == DatasetType::kIp4Trie && v.table64().capacity != 0) {
+    for (unsigned l = len + 1; l-- > 0;) {
+      if ((v.rec().lens4 >> l & 1) == 0) continue;
+      if (const f::Slot64* s = Find64(v.table64(), (std::uint64_t{l} << 32) | MaskIp4(p, l))) {
+        if (ListedWord(s->val)) return true;
+        break;
+      }
+    }
+  }
+  // Otherwise a listed entry longer than the prefix, inside it (while the
+  // summary is being built: assume so, as before issue 9).
+  const EntSummary* e = ds.ent();
+  if (e == nullptr) return true;
+  switch (len) {
+    case 0:
+      return e->any4;
+    case 8:
+      return e->p8.Contains(p >> 24);
+    case 16:
+      return e->p16.Contains(p >> 16);
+    case 24:
+      return e->p24.Contains(p >> 8);
+    default:
+      return false;
+  }
 }
 
-bool IsEntOf(const DsNode& ds, std::span<const std::uint8_t> rel, bool map_ip4) noexcept {
+// Does IPv6 dataset `ds` list an address inside the prefix hi:lo/len?
+bool Ip6PrefixListed(const DsNode& ds, std::uint64_t hi, std::uint64_t lo, unsigned len) noexcept {
+  const DatasetView& v = ds.view;
+  if (v.type() == DatasetType::kIp6Trie && v.table128().capacity != 0) {
+    for (unsigned l = len + 1; l-- > 0;) {
+      if ((v.rec().lens6[l / 64] >> (l % 64) & 1) == 0) continue;
+      std::uint64_t h = hi, o = lo;
+      MaskIp6(h, o, l);
+      if (const f::Slot128* s = Find128(v.table128(), h, o, l)) {
+        if (ListedWord(s->val)) return true;
+        break;
+      }
+    }
+  } else if (v.type() == DatasetType::kIp6TSet && len >= 64 && v.table64().capacity != 0) {
+    if (Find64(v.table64(), hi) != nullptr) return true;
+  }
+  // A listed prefix longer than `len` inside it. Entries as long as `len` or
+  // shorter inside the prefix all start at its first address (at most one
+  // per length), so the scan after lower_bound is bounded.
+  const EntSummary* e = ds.ent();
+  if (e == nullptr) return true;  // being built: assume listed, as before issue 9
+  const auto& nets = e->nets6;
+  auto it = std::lower_bound(nets.begin(), nets.end(), EntSummary::Net6{hi, lo, 0});
+  for (int k = 0; k < 130 && it != nets.end(); ++k, ++it) {
+    std::uint64_t h = it->hi, o = it->lo;
+    MaskIp6(h, o, len);
+    if (h != hi || o != lo) return false;
+    if (it->len > len) return true;
+  }
+  return false;
+}
+
+// Parses 1-31 nibble labels (reversed, least significant first) into the
+// prefix they name; false if `rel` is no such name.
+bool ParseNibblePrefix(std::span<const std::uint8_t> rel, std::uint64_t* hi, std::uint64_t* lo,
+                       unsigned* len) noexcept {
+  if (!IsIp6Parent(rel)) return false;
+  const std::size_t n = rel.size() / 2;
+  std::uint64_t h = 0, l = 0;
+  for (std::size_t k = 0; k < n; ++k) {  // most significant nibble first
+    const std::uint8_t c = rel[rel.size() - 1 - 2 * k];
+    const std::uint64_t nib = c <= '9' ? std::uint64_t{c} - '0' : std::uint64_t{c} - 'a' + 10;
+    if (k < 16) {
+      h |= nib << (60 - 4 * k);
+    } else {
+      l |= nib << (60 - 4 * (k - 16));
+    }
+  }
+  *hi = h;
+  *lo = l;
+  *len = static_cast<unsigned>(4 * n);
+  return true;
+}
+
+// The IPv4 prefix that a nibble prefix of a 6to4 (2002::/16) or v4-mapped
+// (::ffff:0:0/96) name reaches, rounded down to whole octets (a prefix
+// between octets may be NODATA where only its enclosing octet prefix holds
+// data; documented); false if the nibbles lead to neither.
+bool MappedIp4Prefix(std::uint64_t hi, std::uint64_t lo, unsigned len, std::uint32_t* p4,
+                     unsigned* len4) noexcept {
+  auto top_matches = [&](std::uint64_t want_hi, std::uint64_t want_lo, unsigned bits) {
+    std::uint64_t h = want_hi, o = want_lo;
+    const unsigned m = len < bits ? len : bits;
+    MaskIp6(h, o, m);
+    std::uint64_t qh = hi, qo = lo;
+    MaskIp6(qh, qo, m);
+    return h == qh && o == qo;
+  };
+  unsigned l4 = 0;
+  std::uint32_t v4 = 0;
+  if (top_matches(std::uint64_t{0x2002} << 48, 0, 16)) {  // 2002:AABB:CCDD::/48
+    l4 = len <= 16 ? 0 : (len - 16 > 32 ? 32 : len - 16);
+    v4 = static_cast<std::uint32_t>(hi >> 16);
+  } else if (top_matches(0, std::uint64_t{0xffff} << 32, 96)) {  // ::ffff:a.b.c.d
+    l4 = len <= 96 ? 0 : len - 96;
+    v4 = static_cast<std::uint32_t>(lo);
+  } else {
+    return false;
+  }
+  if (l4 < 32) l4 &= ~7u;
+  *len4 = l4;
+  *p4 = MaskIp4(v4, l4);
+  return true;
+}
+
+// Parses 1-3 decimal labels (reversed octets) into a /8, /16 or /24 prefix.
+bool ParseIp4Prefix(std::span<const std::uint8_t> rel, std::uint32_t* p, unsigned* len) noexcept {
+  if (!IsIp4Parent(rel)) return false;
+  std::uint32_t octets[3];
+  int n = 0;
+  for (std::size_t i = 0; i < rel.size(); i += 1 + std::size_t{rel[i]}) {
+    std::uint32_t v = 0;
+    for (std::size_t k = 1; k <= rel[i]; ++k) v = v * 10 + (rel[i + k] - '0');
+    octets[n++] = v;
+  }
+  std::uint32_t addr = 0;
+  for (int k = 0; k < n; ++k) addr |= octets[n - 1 - k] << (24 - 8 * k);
+  *p = addr;
+  *len = static_cast<unsigned>(8 * n);
+  return true;
+}
+
+bool IsEntOf(const DsNode& ds, std::span<const std::uint8_t> rel, bool map_ip4,
+             EntMode mode) noexcept {
   std::uint32_t unused;
+  std::uint64_t hi = 0, lo = 0;
+  unsigned len = 0;
   switch (ds.view.type()) {
     case DatasetType::kIp4Set:
     case DatasetType::kIp4TSet:
-    case DatasetType::kIp4Trie:
+    case DatasetType::kIp4Trie: {
+      if (mode == EntMode::kHidden) return false;
+      std::uint32_t p4 = 0;
+      unsigned len4 = 0;
+      if (ParseIp4Prefix(rel, &p4, &len4) &&
+          (mode == EntMode::kAlways || Ip4PrefixListed(ds, p4, len4))) {
+        return true;
+      }
       // IPv6 names reach IPv4 data too (6to4, v4-mapped); but a complete
       // IPv4 name (`9.9.9.9`) is a data query, never a nibble prefix.
-      return IsIp4Parent(rel) ||
-             (IsIp6Parent(rel) && IsMappedIp6Parent(rel) && !ParseIp4Labels(rel, &unused));
+      if (!ParseNibblePrefix(rel, &hi, &lo, &len) || ParseIp4Labels(rel, &unused) ||
+          !MappedIp4Prefix(hi, lo, len, &p4, &len4)) {
+        return false;
+      }
+      return mode == EntMode::kAlways || Ip4PrefixListed(ds, p4, len4);
+    }
     case DatasetType::kIp6Trie:
     case DatasetType::kIp6TSet:
+      if (mode == EntMode::kHidden) return false;
+      if (!ParseNibblePrefix(rel, &hi, &lo, &len)) return false;
       if (map_ip4 && ParseIp4Labels(rel, &unused)) return false;  // an IPv4 query
-      return IsIp6Parent(rel) || (map_ip4 && IsIp4Parent(rel));
+      return mode == EntMode::kAlways || Ip6PrefixListed(ds, hi, lo, len);
     case DatasetType::kDnSet:
-    case DatasetType::kGeneric:
+      if (mode == EntMode::kHidden) return false;
+      return std::binary_search(ds.ent_hashes.begin(), ds.ent_hashes.end(), HashName(rel));
+    case DatasetType::kGeneric:  // an ACL hides no generic name (§4.9)
       return std::binary_search(ds.ent_hashes.begin(), ds.ent_hashes.end(), HashName(rel));
     case DatasetType::kCombined:
       for (const SubZoneNode& sz : ds.subs) {
@@ -428,7 +659,7 @@ bool IsEntOf(const DsNode& ds, std::span<const std::uint8_t> rel, bool map_ip4) 
         for (const DsNode* child : sz.datasets) sub_ip4 |= child->view.is_ip4();
         const auto sub_rel = rel.first(static_cast<std::size_t>(off));
         for (const DsNode* child : sz.datasets) {
-          if (IsEntOf(*child, sub_rel, sub_ip4)) return true;
+          if (IsEntOf(*child, sub_rel, sub_ip4, mode)) return true;
         }
         return false;  // most specific sub-zone only
       }
@@ -440,15 +671,39 @@ bool IsEntOf(const DsNode& ds, std::span<const std::uint8_t> rel, bool map_ip4) 
 }
 
 // All RRs of one type in the answer get the minimum TTL among them (§5).
+// Linear in the answer: one pass for the minimum of each type, one to set.
 void EqualizeTtls(Answer* out) noexcept {
+  constexpr int kTypes = 8;
+  std::uint16_t types[kTypes];
+  std::uint32_t mins[kTypes];
+  int ntypes = 0;
+  bool many = false;  // more distinct types than tracked: fall back below
   for (int i = 0; i < out->answer_count; ++i) {
-    std::uint32_t m = out->answer[i].ttl;
-    for (int j = 0; j < out->answer_count; ++j) {
-      if (out->answer[j].type == out->answer[i].type && out->answer[j].ttl < m) {
-        m = out->answer[j].ttl;
+    const Rr& r = out->answer[i];
+    int t = 0;
+    while (t < ntypes && types[t] != r.type) ++t;
+    if (t == ntypes) {
+      if (ntypes == kTypes) {
+        many = true;
+        continue;
+      }
+      types[ntypes] = r.type;
+      mins[ntypes++] = r.ttl;
+    } else if (r.ttl < mins[t]) {
+      mins[t] = r.ttl;
+    }
+  }
+  for (int i = 0; i < out->answer_count; ++i) {
+    Rr& r = out->answer[i];
+    int t = 0;
+    while (t < ntypes && types[t] != r.type) ++t;
+    if (t < ntypes) {
+      r.ttl = mins[t];
+    } else if (many) {
+      for (int j = 0; j < out->answer_count; ++j) {
+        if (out->answer[j].type == r.type && out->answer[j].ttl < r.ttl) r.ttl = out->answer[j].ttl;
       }
     }
-    out->answer[i].ttl = m;
   }
 }
 
@@ -552,14 +807,18 @@ void Resolve(const ZoneSet& zones, const QueryOptions& options, const Query& q,
   for (const DsNode* ds : zone->datasets) found |= Eval(ctx, *ds, ctx.rel);
   EqualizeTtls(out);
   if (!found && !ctx.rel.empty()) {
-    // Issue 3: empty non-terminals are NODATA. A more specific served zone
-    // below this name also makes it one.
+    // Issues 3 and 9: empty non-terminals are NODATA where something is
+    // listed below (for this client). A more specific served zone below
+    // this name also makes it one.
     for (const ZoneNode& z : zones.zones()) {
       if (&z != zone && dns::SuffixOffset(z.name, q.qname) > 0) found = true;
     }
+    const EntMode mode = ctx.acl_empty               ? EntMode::kHidden
+                         : ctx.always_acl != nullptr ? EntMode::kAlways
+                                                     : EntMode::kData;
     for (const DsNode* ds : zone->datasets) {
       if (found) break;
-      found = IsEntOf(*ds, ctx.rel, zone->has_ip4);
+      found = IsEntOf(*ds, ctx.rel, zone->has_ip4, mode);
     }
     out->empty_non_terminal = found;
   }

@@ -73,4 +73,44 @@ std::size_t ExpandTxt(const TxtContext& ctx, std::string_view entry, bool has_en
   return o.size();
 }
 
+std::size_t SubjectNameText(std::span<const std::uint8_t> labels, char* out,
+                            std::size_t cap) noexcept {
+  std::size_t n = 0;
+  auto emit = [&](char c) {
+    if (n < cap) out[n] = c;
+    ++n;
+  };
+  std::size_t i = 0;
+  while (i < labels.size()) {
+    std::size_t l = labels[i++];
+    if (l > labels.size() - i) l = labels.size() - i;
+    if (i > 1) emit('.');
+    for (std::size_t k = 0; k < l; ++k) {
+      const std::uint8_t c = labels[i + k];
+      switch (c) {
+        case '"':
+        case '$':
+        case '.':
+        case ';':
+        case '@':
+        case '\\':
+          emit('\\');
+          emit(static_cast<char>(c));
+          break;
+        default:
+          if (c < 0x21 || c > 0x7e) {
+            emit('\\');
+            emit(static_cast<char>('0' + c / 100));
+            emit(static_cast<char>('0' + (c / 10) % 10));
+            emit(static_cast<char>('0' + c % 10));
+          } else {
+            emit(static_cast<char>(c));
+          }
+      }
+    }
+    i += l;
+  }
+  return n;
+}
+
 }  // namespace meshbl::table

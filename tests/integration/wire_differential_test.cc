@@ -577,5 +577,540 @@ TEST_F(MeshbldWireTest, LargeReplyIsTruncatedOverUdpAndCompleteOverTcp) {
   }
 }
 
+// ---------------------------------------------------------------------------
+// Issue 9 families (zone_gen.h AnswerFamilies), on their own pair of servers:
+//  - RRsets of 1 to 300 A and TXT records in every dataset type that holds
+//    several values for one key (dnset plain and wildcard, ip4set address and
+//    /24 block, generic, combined dnset and ip4set, two datasets in a zone),
+//    asked for A, TXT and ANY without EDNS, at EDNS sizes 512, 1232, 1400,
+//    4096, 65535 and generated ones, over UDP to both servers and over TCP to
+//    meshbld: meshbld's TCP reply holds every record; its UDP reply fits the
+//    requester's size and is either complete or has TC set with only whole
+//    RRsets; where rbldnsd's reply is complete and both servers have the same
+//    room, the replies are equal; where rbldnsd cuts an RRset (it never sets
+//    TC, reference §5) meshbld sets TC (RFC 2181 §9, reference §9);
+//  - `$` of dnset names holding every byte 1..255: the same TXT as rbldnsd;
+//  - every ACL action (pass, empty, refuse, ignore, blackhole, always) from
+//    the global ACL and from zone ACLs, by client address 127.0.0.X, over
+//    every dataset type: the same replies as rbldnsd, except NODATA for an
+//    empty non-terminal of data the client may see (issue 9 item 5: none
+//    under `empty` but generic names and sub-zones);
+//  - empty non-terminals of random IPv4/IPv6 data: NODATA exactly where
+//    rbldnsd lists an address below (rbldnsd: NXDOMAIN), NXDOMAIN elsewhere.
+
+// A UDP socket from 127.0.0.X (any loopback address is local) to a server
+// on 127.0.0.1:port.
+class ClientSocket {
+ public:
+  ClientSocket(const std::string& from, std::uint16_t port) {
+    fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in me{};
+    me.sin_family = AF_INET;
+    inet_pton(AF_INET, from.c_str(), &me.sin_addr);
+    const sockaddr_in to = Loopback(port);
+    if (fd_ >= 0 && (bind(fd_, reinterpret_cast<const sockaddr*>(&me), sizeof me) != 0 ||
+                     connect(fd_, reinterpret_cast<const sockaddr*>(&to), sizeof to) != 0)) {
+      close(fd_);
+      fd_ = -1;
+    }
+  }
+  ClientSocket(const ClientSocket&) = delete;
+  ClientSocket& operator=(const ClientSocket&) = delete;
+  ~ClientSocket() {
+    if (fd_ >= 0) close(fd_);
+  }
+  bool Send(const Bytes& query) {
+    return fd_ >= 0 && send(fd_, query.data(), query.size(), 0) >= 0;
+  }
+  // The reply with the query's ID within `timeout_ms`, or false.
+  bool Exchange(const Bytes& query, int timeout_ms, Bytes* reply) {
+    return Send(query) && Await(query, timeout_ms, reply);
+  }
+  bool Await(const Bytes& query, int timeout_ms, Bytes* reply) {
+    if (fd_ < 0 || query.size() < 2) return false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (int spins = 0; spins < 1000; ++spins) {
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, MsLeft(deadline)) <= 0) return false;
+      std::uint8_t buf[65536];
+      const ssize_t n = recv(fd_, buf, sizeof buf, 0);
+      if (n < 0) continue;
+      if (n >= 2 && buf[0] == query[0] && buf[1] == query[1]) {
+        reply->assign(buf, buf + n);
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+class FamiliesEnv {
+ public:
+  FamiliesEnv() = default;
+  FamiliesEnv(const FamiliesEnv&) = delete;
+  FamiliesEnv& operator=(const FamiliesEnv&) = delete;
+  ~FamiliesEnv() {
+    rbldnsd_.Stop(SIGTERM);
+    meshbld_.Stop(SIGTERM);
+    if (!dir_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+    }
+  }
+
+  void Start() {
+    char tmpl[] = "/tmp/meshbl-families-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) {
+      error_ = "mkdtemp failed";
+      return;
+    }
+    dir_ = tmpl;
+    chmod(dir_.c_str(), 0755);
+    fam_ = std::make_unique<AnswerFamilies>(dir_);
+    fam_->Run();
+    rbl_port_ = FreeUdpPort();
+    std::vector<std::string> args = {"-n", "-b", "127.0.0.1/" + std::to_string(rbl_port_)};
+    args.insert(args.end(), fam_->specs().begin(), fam_->specs().end());
+    if (!rbldnsd_.Start(kRbldnsd, args, dir_ + "/rbldnsd.log")) {
+      error_ = "fork failed";
+      return;
+    }
+    const Bytes probe = BuildQuery({.name = "esc.test", .qtype = 6}, 1);
+    Bytes reply;
+    bool up = false;
+    for (int i = 0; i < 100 && !up; ++i) {  // 10 s
+      if (!rbldnsd_.Running()) break;
+      up = Udp("127.0.0.1", false).Exchange(probe, 100, &reply);
+    }
+    if (!up) {
+      error_ = "rbldnsd did not start; its log:\n" + rbldnsd_.Log();
+      return;
+    }
+    mesh_port_ = StartMeshbld(&meshbld_, MESHBLD_PATH, fam_->specs(), dir_ + "/meshbld.log");
+    if (mesh_port_ == 0) error_ = "meshbld did not start; its log:\n" + meshbld_.Log();
+  }
+
+  const std::string& error() const { return error_; }
+  const AnswerFamilies& fam() const { return *fam_; }
+  std::uint16_t mesh_port() const { return mesh_port_; }
+  bool MeshbldRunning() { return meshbld_.Running(); }
+  std::string MeshbldLog() const { return meshbld_.Log(); }
+  // A socket from `client` to rbldnsd (`mesh` false) or meshbld, kept open.
+  ClientSocket& Udp(const std::string& client, bool mesh) {
+    auto& slot = sockets_[{client, mesh}];
+    if (!slot) slot = std::make_unique<ClientSocket>(client, mesh ? mesh_port_ : rbl_port_);
+    return *slot;
+  }
+
+ private:
+  std::string dir_, error_;
+  std::unique_ptr<AnswerFamilies> fam_;
+  Child rbldnsd_, meshbld_;
+  std::uint16_t rbl_port_ = 0, mesh_port_ = 0;
+  std::map<std::pair<std::string, bool>, std::unique_ptr<ClientSocket>> sockets_;
+};
+
+// Compares two replies like Compare() but without its allowances; `ent_ok`
+// allows rbldnsd's NXDOMAIN against meshbld's NODATA.
+bool SameReply(const Bytes& query, Decoded mine, Decoded theirs, bool ent_ok, std::string* why) {
+  if (!mine.ok || !theirs.ok) {
+    *why = "a reply does not decode";
+    return false;
+  }
+  if (ent_ok && theirs.rcode() == LDNS_RCODE_NXDOMAIN && mine.rcode() == LDNS_RCODE_NOERROR &&
+      mine.count(0) == 0) {
+    theirs.flags2 = static_cast<std::uint8_t>((theirs.flags2 & 0xf0) | LDNS_RCODE_NOERROR);
+  }
+  if (mine.id != theirs.id) {
+    *why = "ID";
+  } else if (mine.flags1 != theirs.flags1 || mine.flags2 != theirs.flags2) {
+    *why = absl::StrFormat("header flags: meshbld [%s] rbldnsd [%s]",
+                           FlagsText(mine.flags1, mine.flags2),
+                           FlagsText(theirs.flags1, theirs.flags2));
+  } else if (mine.question != theirs.question || mine.question != QuestionBytes(query)) {
+    *why = "question section bytes";
+  } else if (mine.sections[0] != theirs.sections[0]) {
+    *why = "ANSWER section";
+  } else if (mine.sections[1] != theirs.sections[1]) {
+    *why = "AUTHORITY section";
+  } else if (mine.sections[2] != theirs.sections[2]) {
+    *why = "ADDITIONAL section";
+  } else {
+    return true;
+  }
+  return false;
+}
+
+class FamiliesTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (access(kRbldnsd, X_OK) != 0) return;
+    env_ = new FamiliesEnv;
+    env_->Start();
+  }
+  static void TearDownTestSuite() {
+    delete env_;
+    env_ = nullptr;
+  }
+  void SetUp() override {
+    if (access(kRbldnsd, X_OK) != 0) {
+      GTEST_SKIP() << kRbldnsd << " is not installed (apt-get install rbldnsd)";
+    }
+    ASSERT_NE(env_, nullptr);
+    ASSERT_EQ(env_->error(), "") << "test setup failed";
+  }
+  void TearDown() override {
+    if (env_ != nullptr && env_->error().empty()) {
+      EXPECT_TRUE(env_->MeshbldRunning()) << "meshbld exited; its log:\n" << env_->MeshbldLog();
+    }
+  }
+  static Bytes AskTcp(const Bytes& query) {
+    TcpConn c(env_->mesh_port());
+    Bytes reply;
+    if (!c.ok() || !c.SendFramed(query) || !c.ReadFramed(3000, &reply)) return {};
+    return reply;
+  }
+  // Both servers' replies to `q` from `client` (false: no reply).
+  // Both get the query at once; a silent drop costs `drop_ms`.
+  static bool Ask(const WireQuery& q, const std::string& client, Bytes* query, Bytes* mine,
+                  Bytes* theirs, bool* got_mine, bool* got_theirs, int drop_ms = 300) {
+    *query = BuildQuery(q, ++next_id_);
+    env_->Udp(client, false).Send(*query);
+    env_->Udp(client, true).Send(*query);
+    *got_theirs = env_->Udp(client, false).Await(*query, drop_ms, theirs);
+    *got_mine = env_->Udp(client, true).Await(*query, *got_theirs ? 1000 : drop_ms, mine);
+    return !query->empty();
+  }
+  static FamiliesEnv* env_;
+  static std::uint16_t next_id_;
+};
+
+FamiliesEnv* FamiliesTest::env_ = nullptr;
+std::uint16_t FamiliesTest::next_id_ = 0x5000;
+
+std::map<std::uint16_t, int> TypeCounts(const Decoded& d) {
+  std::map<std::uint16_t, int> m;
+  for (const Rec& r : d.sections[0]) ++m[r.type];
+  return m;
+}
+
+// Item 3.
+TEST_F(FamiliesTest, RrsetsOfEverySizeAtEveryEdnsSizeAndOverTcp) {
+  std::mt19937 rng(kSeed + 93);
+  std::vector<int> sizes = {0, 512, 1232, 1400, 4096, 65535, 522, 523, 2037, 2048, 2049};
+  for (int i = 0; i < 4; ++i) sizes.push_back(std::uniform_int_distribution<int>(512, 8192)(rng));
+  int compared = 0, equal = 0, rbl_partial = 0, mesh_tc = 0, tcp_checked = 0;
+  int failures = 0;
+  auto fail = [&](const std::string& msg) {
+    if (++failures <= kMaxReportedMismatches) ADD_FAILURE() << msg;
+  };
+  for (const RrsetName& rn : env_->fam().rrsets()) {
+    for (std::uint16_t qtype : {kA, kTxt, kAny}) {
+      const int want = qtype == kA ? rn.a : qtype == kTxt ? rn.txt : rn.a + rn.txt;
+      // The complete answer, over TCP.
+      const Bytes tq = BuildQuery({.name = rn.name, .qtype = qtype}, ++next_id_);
+      const Decoded full = Decode(AskTcp(tq));
+      ++tcp_checked;
+      if (!full.ok || full.tc() || static_cast<int>(full.count(0)) != want) {
+        fail(absl::StrFormat("%s %s over TCP: want all %d RRs without TC\n%s", rn.name,
+                             TypeText(qtype), want, full.text));
+        continue;
+      }
+      const auto full_types = TypeCounts(full);
+      for (int edns : sizes) {
+        WireQuery q{.name = rn.name, .qtype = qtype};
+        if (edns > 0) {
+          q.edns = true;
+          q.udp_size = static_cast<std::uint16_t>(edns);
+        }
+        Bytes query, mw, rw;
+        bool gm = false, gr = false;
+        Ask(q, "127.0.0.1", &query, &mw, &rw, &gm, &gr);
+        ++compared;
+        const std::string what = Describe(q);
+        if (!gm || !gr) {
+          fail(what + ": no reply from " + (gm ? "rbldnsd" : "meshbld"));
+          continue;
+        }
+        const Decoded mine = Decode(mw), theirs = Decode(rw);
+        // meshbld's room: the EDNS size within [512, 4096] (reference §9),
+        // the OPT RR included; rbldnsd's: clamp(size - 11, 512, 2037) plus an
+        // OPT only beyond 512 (reference §5).
+        const std::size_t mesh_limit =
+            edns == 0 ? 512 : std::clamp<std::size_t>(static_cast<std::size_t>(edns), 512, 4096);
+        const std::size_t mesh_room = mesh_limit - (edns == 0 ? 0 : 11);
+        const std::size_t rbl_room =
+            edns == 0 ? 512
+                      : std::clamp<std::size_t>(static_cast<std::size_t>(edns) - 11, 512, 2037);
+        if (mw.size() > mesh_limit) fail(absl::StrFormat("%s: %u bytes", what, mw.size()));
+        // Whole RRsets only; complete unless TC.
+        const auto mine_types = TypeCounts(mine);
+        for (const auto& [type, n] : mine_types) {
+          if (n != full_types.at(type)) {
+            fail(absl::StrFormat("%s: partial %s RRset (%d of %d) from meshbld\n%s", what,
+                                 TypeText(type), n, full_types.at(type), mine.text));
+          }
+        }
+        if (!mine.tc() && mine.sections[0] != full.sections[0]) {
+          fail(what + ": meshbld's answer is incomplete without TC\n" + mine.text);
+        }
+        if (mine.tc()) {
+          ++mesh_tc;
+          // TC only where the whole answer did not fit.
+          if (full.raw.size() + (edns == 0 ? 0 : 11) <= mesh_limit) {
+            fail(what + ": TC although the whole reply fits\n" + mine.text);
+          }
+        }
+        const bool rbl_complete = theirs.sections[0] == full.sections[0];
+        if (!rbl_complete) {
+          // rbldnsd cuts silently (reference §5): a subset, AA cleared, no TC.
+          ++rbl_partial;
+          if (theirs.tc()) fail(what + ": rbldnsd set TC?\n" + theirs.text);
+          for (const Rec& r : theirs.sections[0]) {
+            if (!std::binary_search(full.sections[0].begin(), full.sections[0].end(), r)) {
+              fail(what + ": rbldnsd sent an RR meshbld does not have\n" + theirs.text);
+            }
+          }
+          if (!mine.tc() && mesh_room <= rbl_room) {
+            fail(what + ": rbldnsd cut the answer but meshbld neither cut it nor set TC");
+          }
+          continue;
+        }
+        if (mesh_room == rbl_room) {
+          std::string why;
+          if (SameReply(query, mine, theirs, false, &why)) {
+            ++equal;
+          } else {
+            fail(absl::StrFormat("%s: meshbld and rbldnsd disagree (%s)\n%s%s", what, why,
+                                 Show("meshbld", true, mine), Show("rbldnsd", true, theirs)));
+          }
+        } else if (mesh_room > rbl_room && mine.sections[0] != theirs.sections[0]) {
+          fail(what + ": rbldnsd's complete answer differs from meshbld's\n" + mine.text +
+               theirs.text);
+        }
+      }
+    }
+  }
+  std::printf(
+      "[ rrsets ] %d UDP questions, %d equal to rbldnsd, %d cut by rbldnsd without TC, %d TC "
+      "from meshbld, %d complete over TCP\n",
+      compared, equal, rbl_partial, mesh_tc, tcp_checked);
+  EXPECT_GT(equal, 1000);
+  EXPECT_GT(rbl_partial, 100);  // the boundary is crossed
+  EXPECT_GT(mesh_tc, 100);
+}
+
+// Item 4.
+TEST_F(FamiliesTest, DollarOfNamesWithEveryByteIsEscapedAsRbldnsd) {
+  int compared = 0, failures = 0;
+  for (const std::string& name : env_->fam().escape_names()) {
+    for (std::uint16_t qtype : {kTxt, kAny}) {
+      WireQuery q{.name = name, .qtype = qtype};
+      Bytes query, mw, rw;
+      bool gm = false, gr = false;
+      Ask(q, "127.0.0.1", &query, &mw, &rw, &gm, &gr);
+      ++compared;
+      std::string why = "one server did not reply";
+      const Decoded mine = Decode(mw), theirs = Decode(rw);
+      if (!(gm && gr && SameReply(query, mine, theirs, false, &why)) &&
+          ++failures <= kMaxReportedMismatches) {
+        ADD_FAILURE() << Describe(q) << ": " << why << "\n"
+                      << Show("meshbld", gm, mine) << Show("rbldnsd", gr, theirs);
+      }
+    }
+  }
+  std::printf("[ escapes ] %d questions, %d disagreements\n", compared, failures);
+  EXPECT_GT(compared, 1000);
+}
+
+// The effective ACL action of a client (§4.9 precedence).
+std::string Effective(const AclClient& c) {
+  auto rank = [](const std::string& a) {
+    if (a == "ignore" || a == "blackhole") return 4;
+    if (a == "refuse") return 3;
+    if (a == "empty") return 2;
+    if (a == "always") return 1;
+    return 0;
+  };
+  return rank(c.global) >= rank(c.zone) ? c.global : c.zone;
+}
+
+// True when relative `rel` is a proper parent of a name in `names`.
+bool ParentOfAny(const std::string& rel, const std::vector<std::string>& names) {
+  for (const std::string& n : names) {
+    if (n.size() > rel.size() + 1 && n.compare(n.size() - rel.size(), rel.size(), rel) == 0 &&
+        n[n.size() - rel.size() - 1] == '.') {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool AllLabels(const std::string& rel, int max, bool (*ok)(const std::string&)) {
+  int n = 0;
+  for (std::size_t at = 0;; ++n) {
+    const std::size_t dot = rel.find('.', at);
+    if (!ok(rel.substr(at, dot == std::string::npos ? std::string::npos : dot - at))) return false;
+    if (dot == std::string::npos) break;
+    at = dot + 1;
+  }
+  return n + 1 <= max;
+}
+
+// Item 5 (and the ACL × dataset matrix).
+TEST_F(FamiliesTest, EveryAclActionOverEveryDatasetTypeAnswersAsRbldnsd) {
+  int compared = 0, failures = 0, ent = 0, dropped = 0;
+  for (const AclClient& client : env_->fam().acl_clients()) {
+    const std::string action = Effective(client);
+    for (const AclZone& z : env_->fam().acl_zones()) {
+      for (const std::string& rel : z.names) {
+        // What may be an empty non-terminal for this client (issue 9 items
+        // 5 and 7): parents of generic names and of sub-zones always; of
+        // listed names unless `empty`; every IP prefix under `always`.
+        bool ent_ok = !rel.empty() && (ParentOfAny(rel, z.generic) || ParentOfAny(rel, z.subzones));
+        if (!rel.empty() && action != "empty") ent_ok |= ParentOfAny(rel, z.listed);
+        if (!rel.empty() && action == "always") {
+          std::string sub = rel;  // relative to its combined sub-zone
+          if (sub.size() > 7 && sub.compare(sub.size() - 7, 7, ".sub.ip") == 0) {
+            sub = sub.substr(0, sub.size() - 7);
+          }
+          auto decimal = +[](const std::string& l) {
+            return !l.empty() && l.size() <= 3 &&
+                   l.find_first_not_of("0123456789") == std::string::npos;
+          };
+          auto nibble = +[](const std::string& l) {
+            return l.size() == 1 && std::isxdigit(static_cast<unsigned char>(l[0])) &&
+                   !std::isupper(static_cast<unsigned char>(l[0]));
+          };
+          if (z.ip4 && AllLabels(sub, 3, decimal)) ent_ok = true;
+          if (z.ip6 && AllLabels(sub, 31, nibble)) ent_ok = true;
+        }
+        // A silent drop costs a timeout: dropping clients get a sample.
+        const bool drops = action == "ignore" || action == "blackhole";
+        if (drops && &rel != &z.names.front() && &rel != &z.names.back()) continue;
+        for (std::uint16_t qtype : {kA, kTxt, kMx, kAny}) {
+          if (drops && qtype != kA) continue;
+          const std::string name = rel.empty() ? z.zone : rel + "." + z.zone;
+          WireQuery q{.name = name, .qtype = qtype, .rd = (qtype & 1) != 0};
+          Bytes query, mw, rw;
+          bool gm = false, gr = false;
+          Ask(q, client.addr, &query, &mw, &rw, &gm, &gr, drops ? 100 : 300);
+          ++compared;
+          const std::string what = Describe(q) + " from " + client.addr + " (global " +
+                                   client.global + ", zone " + client.zone + ")";
+          if (!gm && !gr) {
+            ++dropped;
+            if (action != "ignore" && action != "blackhole") {
+              if (++failures <= kMaxReportedMismatches) ADD_FAILURE() << what << ": no replies";
+            }
+            continue;
+          }
+          const Decoded mine = Decode(mw), theirs = Decode(rw);
+          std::string why = "one server did not reply";
+          bool same = gm && gr && SameReply(query, mine, theirs, ent_ok, &why);
+          // An empty non-terminal this client may see is NODATA (not
+          // rbldnsd's NXDOMAIN).
+          if (same && ent_ok && gr && theirs.rcode() == LDNS_RCODE_NXDOMAIN) {
+            if (mine.rcode() != LDNS_RCODE_NOERROR) {
+              same = false;
+              why = "NXDOMAIN for an empty non-terminal the client may see";
+            } else {
+              ++ent;
+            }
+          }
+          if (!same && ++failures <= kMaxReportedMismatches) {
+            ADD_FAILURE() << what << ": " << why << "\n"
+                          << Show("meshbld", gm, mine) << Show("rbldnsd", gr, theirs);
+          }
+        }
+      }
+    }
+  }
+  std::printf(
+      "[ acl-matrix ] %d questions, %d disagreements, %d dropped by both, %d NODATA "
+      "for empty non-terminals\n",
+      compared, failures, dropped, ent);
+  EXPECT_GT(ent, 50);
+  EXPECT_GT(dropped, 30);
+}
+
+// Item 7.
+TEST_F(FamiliesTest, EmptyNonTerminalsExactlyWhereRbldnsdListsAnAddressBelow) {
+  int nodata = 0, nxdomain = 0, failures = 0;
+  for (const auto& ez : env_->fam().ent_zones()) {
+    std::map<U128, bool> cache;
+    auto listed = [&](U128 a) {  // rbldnsd's verdict on a complete address
+      auto it = cache.find(a);
+      if (it != cache.end()) return it->second;
+      const std::string name =
+          ez.v6 ? Ip6Name(a, ez.zone) : Ip4Name(static_cast<std::uint32_t>(a), ez.zone);
+      Bytes reply;
+      const Bytes query = BuildQuery({.name = name, .qtype = kA}, ++next_id_);
+      const bool got = env_->Udp("127.0.0.1", false).Exchange(query, 1000, &reply);
+      const Decoded d = Decode(reply);
+      const bool yes = got && d.ok && d.rcode() == LDNS_RCODE_NOERROR && d.count(0) > 0;
+      cache[a] = yes;
+      return yes;
+    };
+    bool any = false;
+    for (U128 c : ez.cuts) any = any || listed(c);
+    for (const auto& [addr, n] : ez.prefixes) {
+      const int bits = ez.v6 ? 4 * n : 8 * n;
+      const int width = ez.v6 ? 128 : 32;
+      const U128 span_mask = (U128{1} << (width - bits)) - 1;
+      const U128 a = ez.v6 ? addr : (addr & 0xffffffffu);
+      const U128 lo = a & ~span_mask, hi = lo | span_mask;
+      bool below = listed(lo);
+      for (auto it = ez.cuts.upper_bound(lo); !below && it != ez.cuts.end() && *it <= hi; ++it) {
+        below = listed(*it);
+      }
+      std::string rel;
+      if (ez.v6) {
+        const std::string full = Ip6Name(lo, "");
+        rel = full.substr(full.size() - 2 * static_cast<std::size_t>(n),
+                          2 * static_cast<std::size_t>(n) - 1);
+      } else {
+        for (int k = n - 1; k >= 0; --k) {
+          absl::StrAppendFormat(&rel, "%s%u", rel.empty() ? "" : ".",
+                                static_cast<unsigned>((lo >> (24 - 8 * k)) & 255u));
+        }
+        // Single-digit labels also read as nibbles of 6to4 / v4-mapped
+        // names, which reach the IPv4 data (docs: DIFFERENCES).
+        if (rel == "0" || rel == "0.0" || rel == "0.0.0" || rel == "2" || rel == "0.2" ||
+            rel == "0.0.2") {
+          below = below || any;
+        }
+      }
+      WireQuery q{.name = rel + "." + ez.zone, .qtype = kA};
+      Bytes query, mw, rw;
+      bool gm = false, gr = false;
+      Ask(q, "127.0.0.1", &query, &mw, &rw, &gm, &gr);
+      const Decoded mine = Decode(mw), theirs = Decode(rw);
+      std::string why = "one server did not reply";
+      bool ok = gm && gr && SameReply(query, mine, theirs, below, &why);
+      if (ok && theirs.rcode() != LDNS_RCODE_NXDOMAIN) {
+        ok = false;
+        why = "rbldnsd did not say NXDOMAIN for a prefix name";
+      }
+      if (ok && mine.rcode() != (below ? LDNS_RCODE_NOERROR : LDNS_RCODE_NXDOMAIN)) {
+        ok = false;
+        why = below ? "an address below is listed: NODATA expected"
+                    : "nothing below is listed: NXDOMAIN expected";
+      }
+      (below ? nodata : nxdomain)++;
+      if (!ok && ++failures <= kMaxReportedMismatches) {
+        ADD_FAILURE() << Describe(q) << ": " << why << "\n"
+                      << Show("meshbld", gm, mine) << Show("rbldnsd", gr, theirs);
+      }
+    }
+  }
+  std::printf("[ ent ] %d NODATA, %d NXDOMAIN, %d disagreements\n", nodata, nxdomain, failures);
+  EXPECT_GT(nodata, 100);
+  EXPECT_GT(nxdomain, 50);
+}
+
 }  // namespace
 }  // namespace meshbl::integration

@@ -1051,6 +1051,403 @@ inline bool IsEmptyNonTerminal(const Generator& gen, const std::string& name) {
   return false;
 }
 
+// ---------------------------------------------------------------------------
+// Issue 9 families (answers): RRsets of 1 to 300 records for every dataset
+// type that holds several values for one key, dnset names with every byte
+// rbldnsd escapes in `$`, every ACL action (global and zone, chosen by the
+// client address 127.0.0.X) over every dataset type, and random IP data for
+// empty non-terminal precision. Deterministic (own seed); written next to
+// Generator's files by its own Run().
+
+// RRset sizes: every size up to 40, then both sides of every power of two
+// and the sizes of the issue, up to 300.
+inline std::vector<int> RrsetSizes() {
+  std::vector<int> v;
+  for (int n = 1; n <= 40; ++n) v.push_back(n);
+  for (int n : {50, 63, 64, 65, 70, 100, 127, 128, 129, 150, 200, 255, 256, 257, 300}) {
+    v.push_back(n);
+  }
+  return v;
+}
+
+// One name whose RRsets the family knows in full.
+struct RrsetName {
+  std::string name;  // presentation, no trailing dot
+  int a = 0;         // distinct A RRs
+  int txt = 0;       // distinct TXT RRs
+};
+
+// A zone of the ACL matrix: its dataset type and the names asked.
+struct AclZone {
+  std::string zone, type;
+  std::vector<std::string> names;  // relative to the zone ("" = apex)
+  // Names relative to the zone that exist for a passing client: listed
+  // names (IP names as their reversed labels) and generic names. For the
+  // empty non-terminal rule their proper parents exist too.
+  std::vector<std::string> listed;
+  std::vector<std::string> generic;   // generic names (an ACL hides none)
+  std::vector<std::string> subzones;  // combined sub-zones (always exist)
+  bool ip4 = false, ip6 = false;      // IPv4 / IPv6 data in the zone
+};
+
+// A client of the ACL matrix: its address and the ACL action it gets.
+struct AclClient {
+  std::string addr;    // 127.0.0.X
+  std::string global;  // action of the global ACL ("pass" if none)
+  std::string zone;    // action of every zone ACL ("pass" if none)
+};
+
+class AnswerFamilies {
+ public:
+  explicit AnswerFamilies(std::string dir) : dir_(std::move(dir)), rng_(kSeed + 9) {}
+
+  void Run() {
+    GenGlobalAcl();
+    GenRrsets();
+    GenEscapes();
+    GenAclMatrix();
+    GenEntPrecision();
+  }
+
+  const std::vector<std::string>& specs() const { return specs_; }
+  const std::vector<RrsetName>& rrsets() const { return rrsets_; }
+  // dnset names (presentation, \DDD escapes) whose TXT is `[$]`.
+  const std::vector<std::string>& escape_names() const { return escape_names_; }
+  const std::vector<AclZone>& acl_zones() const { return acl_zones_; }
+  const std::vector<AclClient>& acl_clients() const { return acl_clients_; }
+  // ENT precision zones: IPv4 or IPv6 data; entry boundaries (first address
+  // of each piece of the listed set) and the prefixes asked.
+  struct EntZone {
+    std::string zone;
+    bool v6 = false;
+    std::set<U128> cuts;                         // IPv4 in the low 32 bits
+    std::vector<std::pair<U128, int>> prefixes;  // address, labels (octets or nibbles)
+  };
+  const std::vector<EntZone>& ent_zones() const { return ent_zones_; }
+
+ private:
+  std::uint32_t Rand(std::uint32_t lo, std::uint32_t hi) {
+    return std::uniform_int_distribution<std::uint32_t>(lo, hi)(rng_);
+  }
+  std::string Write(const std::string& file, const std::string& text) {
+    const std::string path = dir_ + "/" + file;
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    chmod(path.c_str(), 0644);
+    return path;
+  }
+  static std::string Head(const std::string& zone) {
+    return absl::StrFormat("$SOA 0 ns1.%s. hostmaster.%s. 1 2h 30m 1w 60\n$NS 0 ns1.example.net.\n",
+                           zone, zone);
+  }
+  // The i-th value of a name of `n` values: distinct A and TXT, TXT lengths
+  // varying with n and i so that every size crosses message limits
+  // differently.
+  static std::string Value(int n, int i) {
+    return absl::StrFormat(":127.1.%d.%d:t%d.%d %s", i >> 8, i & 255, n, i,
+                           std::string(static_cast<std::size_t>((n * 7 + i * 3) % 50), 'x'));
+  }
+
+  void GenGlobalAcl() {
+    // Clients 127.0.0.21..26 get each action from the global ACL; .31..36
+    // from every zone ACL; .37: global always + zone empty (empty wins).
+    acl_clients_ = {{"127.0.0.1", "pass", "pass"},       {"127.0.0.21", "empty", "pass"},
+                    {"127.0.0.22", "refuse", "pass"},    {"127.0.0.23", "ignore", "pass"},
+                    {"127.0.0.24", "blackhole", "pass"}, {"127.0.0.25", "always", "pass"},
+                    {"127.0.0.26", "pass", "pass"},      {"127.0.0.31", "pass", "empty"},
+                    {"127.0.0.32", "pass", "refuse"},    {"127.0.0.33", "pass", "ignore"},
+                    {"127.0.0.34", "pass", "blackhole"}, {"127.0.0.35", "pass", "always"},
+                    {"127.0.0.36", "pass", "pass"},      {"127.0.0.37", "always", "empty"}};
+    specs_.push_back(":acl:" + Write("families-global.acl",
+                                     "127.0.0.21 :empty\n127.0.0.22 :refuse\n127.0.0.23 :ignore\n"
+                                     "127.0.0.24 :blackhole\n127.0.0.25 :4:global always $\n"
+                                     "127.0.0.26 :pass\n127.0.0.37 :5:global always $\n"));
+  }
+
+  void GenRrsets() {
+    const std::vector<int> sizes = RrsetSizes();
+    // dnset: a plain name and a wildcard listed n times.
+    {
+      const std::string z = "rr-dnset.test";
+      std::string t = Head(z) + "$TTL 300\n";
+      for (int n : sizes) {
+        for (int i = 0; i < n; ++i) {
+          t += absl::StrFormat("n%d %s\n*.w%d %s\n", n, Value(n, i), n, Value(n, i));
+        }
+        rrsets_.push_back({absl::StrFormat("n%d.%s", n, z), n, n});
+        rrsets_.push_back({absl::StrFormat("x.w%d.%s", n, z), n, n});
+      }
+      specs_.push_back(z + ":dnset:" + Write("rr-dnset.txt", t));
+    }
+    // ip4set: one address listed n times (and a /24 block n times).
+    {
+      const std::string z = "rr-ip4set.test";
+      std::string t = Head(z) + "$TTL 300\n";
+      for (int n : sizes) {
+        for (int i = 0; i < n; ++i) {
+          t += absl::StrFormat("10.9.%d.%d %s\n10.%d.%d.0/24 %s\n", n >> 8, n & 255, Value(n, i),
+                               20 + (n >> 8), n & 255, Value(n, i));
+        }
+        rrsets_.push_back({absl::StrFormat("%d.%d.9.10.%s", n & 255, n >> 8, z), n, n});
+        rrsets_.push_back({absl::StrFormat("7.%d.%d.10.%s", n & 255, 20 + (n >> 8), z), n, n});
+      }
+      specs_.push_back(z + ":ip4set:" + Write("rr-ip4set.txt", t));
+    }
+    // generic: n A and n TXT records.
+    {
+      const std::string z = "rr-generic.test";
+      std::string t = Head(z) + "$TTL 300\n";
+      for (int n : sizes) {
+        for (int i = 0; i < n; ++i) {
+          t += absl::StrFormat("n%d A 127.1.%d.%d\nn%d TXT \"t%d.%d %s\"\n", n, i >> 8, i & 255, n,
+                               n, i,
+                               std::string(static_cast<std::size_t>((n * 7 + i * 3) % 50), 'x'));
+        }
+        rrsets_.push_back({absl::StrFormat("n%d.%s", n, z), n, n});
+      }
+      specs_.push_back(z + ":generic:" + Write("rr-generic.txt", t));
+    }
+    // combined: nested dnset and ip4set sub-zones.
+    {
+      const std::string z = "rr-combined.test";
+      std::string dn = "$DATASET dnset dn\n", ip = "$DATASET ip4set ip\n";
+      for (int n : sizes) {
+        for (int i = 0; i < n; ++i) {
+          dn += absl::StrFormat("n%d %s\n", n, Value(n, i));
+          ip += absl::StrFormat("10.7.%d.%d %s\n", n >> 8, n & 255, Value(n, i));
+        }
+        rrsets_.push_back({absl::StrFormat("n%d.dn.%s", n, z), n, n});
+        rrsets_.push_back({absl::StrFormat("%d.%d.7.10.ip.%s", n & 255, n >> 8, z), n, n});
+      }
+      specs_.push_back(z + ":combined:" + Write("rr-combined.txt", Head(z) + dn + ip));
+    }
+    // several datasets in one zone: two ip4set files share the values.
+    {
+      const std::string z = "rr-multi.test";
+      std::string a = Head(z), b = "$TTL 200\n";
+      for (int n : sizes) {
+        for (int i = 0; i < n; ++i) {
+          (i % 2 == 0 ? a : b) += absl::StrFormat("10.6.%d.%d %s\n", n >> 8, n & 255, Value(n, i));
+        }
+        rrsets_.push_back({absl::StrFormat("%d.%d.6.10.%s", n & 255, n >> 8, z), n, n});
+      }
+      specs_.push_back(z + ":ip4set:" + Write("rr-multi-a.txt", a));
+      specs_.push_back(z + ":ip4set:" + Write("rr-multi-b.txt", b));
+    }
+  }
+
+  void GenEscapes() {
+    // Every byte 1..255 in a label (upper case letters fold to lower case),
+    // in the middle and at the ends of a label, and in a wildcard base.
+    const std::string z = "esc.test";
+    std::string t = Head(z) + ":2:[$]\n";
+    for (int c = 1; c < 256; ++c) {
+      if (c >= 'A' && c <= 'Z') continue;
+      const std::string e = absl::StrFormat("\\%03d", c);
+      for (const std::string& rel : {"a" + e + "b.example", e + ".e" + e + "x.example"}) {
+        t += rel + "\n";
+        escape_names_.push_back(rel + "." + z);
+      }
+      t += "*.w" + e + ".example\n";
+      escape_names_.push_back("q.w" + e + ".example." + z);
+    }
+    specs_.push_back(z + ":dnset:" + Write("esc.txt", t));
+  }
+
+  void GenAclMatrix() {
+    struct TypeData {
+      std::string type, text;
+      std::vector<std::string> names, listed, generic, subzones;
+      bool ip4, ip6;
+    };
+    const std::vector<std::string> ip4_names = {
+        "2.0.0.127", "3.0.0.127", "9.0.0.127", "0.0.127", "0.127", "127",     "9.9.9",
+        "5.2.1.10",  "2.1.10",    "1.10",      "10",      "11",    "1.1.1.1", "x.0.0.127"};
+    const std::string six = "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2";
+    const std::vector<std::string> ip6_names = {
+        six,
+        six.substr(2),
+        six.substr(40),
+        six.substr(50),
+        six.substr(56),
+        "2",
+        "3.0.0.2",
+        "2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2",
+        "f.f.f.f"};
+    const std::vector<std::string> dn_names = {"c.b.a.example.net",
+                                               "b.a.example.net",
+                                               "a.example.net",
+                                               "example.net",
+                                               "net",
+                                               "d.c.b.a.example.net",
+                                               "x.c.b.a.example.net",
+                                               "spam.example",
+                                               "example",
+                                               "x.wild.example",
+                                               "wild.example",
+                                               "nothing.example"};
+    const std::vector<std::string> gen_names = {"www", "y.gen", "x.y.gen", "gen", "nope", "z.www"};
+    std::vector<TypeData> types = {
+        {"ip4set",
+         "127.0.0.2\n127.0.0.3 :3:three $\n10.1.2.0/24 :4:block\n",
+         ip4_names,
+         {"2.0.0.127", "3.0.0.127", "7.2.1.10"},
+         {},
+         {},
+         true,
+         false},
+        {"ip4tset",
+         ":2:tset $\n127.0.0.2\n127.0.0.4\n",
+         ip4_names,
+         {"2.0.0.127", "4.0.0.127"},
+         {},
+         {},
+         true,
+         false},
+        {"ip4trie",
+         "127.0.0.0/30 :2:trie $\n!127.0.0.1\n10.1.0.0/16 :3:sixteen\n",
+         ip4_names,
+         {"2.0.0.127", "7.2.1.10", "7.7.1.10"},
+         {},
+         {},
+         true,
+         false},
+        {"ip6trie",
+         "2001:db8:1::/64 :2:six $\n!2001:db8:1::2\n",
+         ip6_names,
+         {six},
+         {},
+         {},
+         false,
+         true},
+        {"ip6tset",
+         ":2:tset6 $\n2001:db8:1:0\n!2001:db8:1::2\n",
+         ip6_names,
+         {six},
+         {},
+         {},
+         false,
+         true},
+        {"dnset",
+         ".c.b.a.example.net :2:dn $\nd.c.b.a.example.net :3:deeper\nspam.example\n"
+         "*.wild.example :4:wild $\n",
+         dn_names,
+         {"c.b.a.example.net", "x.c.b.a.example.net", "d.c.b.a.example.net", "spam.example",
+          "x.wild.example"},
+         {},
+         {},
+         false,
+         false},
+        {"generic",
+         "www A 127.0.0.2\nwww TXT \"www\"\nx.y.gen TXT \"gen\"\n@ MX 10 mx.example.\n",
+         gen_names,
+         {},
+         {"www", "x.y.gen"},
+         {},
+         false,
+         false},
+        {"combined",
+         "$DATASET ip4set @\n127.0.0.2 :2:comb $\n$DATASET dnset dn\n.c.b.a.example :3:cdn $\n"
+         "$DATASET generic gen\nwww A 127.0.0.5\n$DATASET ip4trie sub.ip\n10.1.0.0/16 :4:t $\n",
+         {"2.0.0.127", "0.0.127", "127", "9.9.9", "c.b.a.example.dn", "b.a.example.dn",
+          "example.dn", "dn", "www.gen", "gen", "x.www.gen", "ip", "sub.ip", "1.10.sub.ip",
+          "7.7.1.10.sub.ip", "10.sub.ip", "nope"},
+         {"2.0.0.127", "c.b.a.example.dn", "x.c.b.a.example.dn", "7.7.1.10.sub.ip"},
+         {"www.gen"},
+         {"dn", "gen", "sub.ip"},
+         true,
+         false},
+    };
+    const std::string acl_text =
+        "127.0.0.31 :empty\n127.0.0.32 :refuse\n127.0.0.33 :ignore\n127.0.0.34 :blackhole\n"
+        "127.0.0.35 :6:zone always $\n127.0.0.36 :pass\n127.0.0.37 :empty\n";
+    const std::string acl = Write("families-zone.acl", acl_text);
+    for (const TypeData& d : types) {
+      const std::string z = "acl-" + d.type + ".test";
+      AclZone az{z, d.type, d.names, d.listed, d.generic, d.subzones, d.ip4, d.ip6};
+      az.names.push_back("");
+      acl_zones_.push_back(az);
+      specs_.push_back(z + ":" + d.type + ":" + Write("acl-" + d.type + ".txt", Head(z) + d.text));
+      specs_.push_back(z + ":acl:" + acl);
+    }
+  }
+
+  void GenEntPrecision() {
+    for (const std::string type : {"ip4set", "ip4tset", "ip4trie", "ip6trie", "ip6tset"}) {
+      EntZone ez;
+      ez.zone = "ent-" + type + ".test";
+      ez.v6 = type[2] == '6';
+      ez.cuts.insert(0);
+      std::string t = Head(ez.zone) + ":2:listed $\n";
+      std::vector<U128> addrs;
+      for (int i = 0; i < 70; ++i) {
+        if (!ez.v6) {
+          const std::uint32_t a = ((Rand(0, 1) ? 10u : 11u) << 24) | (Rand(0, 3) << 16) |
+                                  (Rand(0, 7) << 8) | Rand(0, 255);
+          int len = 32;
+          if (type == "ip4set") len = static_cast<int>(8 * Rand(2, 4));
+          if (type == "ip4trie") len = static_cast<int>(Rand(12, 32));
+          const std::uint32_t lo = a & Mask4(len), hi = lo | ~Mask4(len);
+          const bool excl = type != "ip4tset" && Rand(0, 3) == 0;
+          if (type == "ip4tset") {
+            t += Ip4Text(lo) + "\n";  // full addresses only
+          } else {
+            t += absl::StrFormat("%s%s/%d\n", excl ? "!" : "", Ip4Text(lo), len);
+          }
+          ez.cuts.insert(lo);
+          if (hi != ~0u) ez.cuts.insert(U128{hi} + 1);
+          addrs.push_back(a);
+        } else {
+          const U128 a = (U128{0x20010db8} << 96) | (U128{Rand(0, 3)} << 80) |
+                         (U128{Rand(0, 15)} << 64) | (U128{rng_()} << 32) | rng_();
+          const int len = type == "ip6tset" ? 64 : static_cast<int>(Rand(36, 128));
+          const U128 lo = a & Mask6(len), hi = lo | ~Mask6(len);
+          const bool excl = type == "ip6trie" && Rand(0, 3) == 0;
+          if (type == "ip6tset") {
+            t += absl::StrFormat("%x:%x:%x:%x\n", Group(lo, 0), Group(lo, 1), Group(lo, 2),
+                                 Group(lo, 3));
+          } else {
+            t += absl::StrFormat("%s%s/%d\n", excl ? "!" : "", Ip6Text(lo), len);
+          }
+          ez.cuts.insert(lo);
+          if (hi != ~U128{0}) ez.cuts.insert(hi + 1);
+          addrs.push_back(a);
+        }
+      }
+      for (U128 a : addrs) {
+        if (!ez.v6) {
+          for (int n = 1; n <= 3; ++n) ez.prefixes.push_back({a, n});
+          ez.prefixes.push_back({a ^ (U128{1} << Rand(8, 31)), static_cast<int>(Rand(1, 3))});
+        } else {
+          for (int n = static_cast<int>(Rand(1, 4)); n <= 31; n += static_cast<int>(Rand(2, 6))) {
+            ez.prefixes.push_back({a, n});
+            ez.prefixes.push_back({a ^ (U128{1} << (127 - 4 * n + 1)), n});
+          }
+        }
+      }
+      if (!ez.v6) {
+        for (std::uint32_t o : {0u, 1u, 2u, 9u, 10u, 11u, 12u, 127u, 255u}) {
+          ez.prefixes.push_back({U128{o} << 24, 1});
+        }
+        ez.prefixes.push_back({U128{0}, 2});
+        ez.prefixes.push_back({U128{2} << 16, 3});
+      }
+      specs_.push_back(ez.zone + ":" + type + ":" + Write(ez.zone + ".txt", t));
+      ent_zones_.push_back(std::move(ez));
+    }
+  }
+
+  std::string dir_;
+  std::mt19937 rng_;
+  std::vector<std::string> specs_;
+  std::vector<RrsetName> rrsets_;
+  std::vector<std::string> escape_names_;
+  std::vector<AclZone> acl_zones_;
+  std::vector<AclClient> acl_clients_;
+  std::vector<EntZone> ent_zones_;
+};
+
 }  // namespace meshbl::integration
 
 #endif  // MESHBL_TESTS_INTEGRATION_ZONE_GEN_H_

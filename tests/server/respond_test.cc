@@ -82,6 +82,10 @@ std::shared_ptr<const table::ZoneSet> Zones() {
   for (int i = 0; i < 300; ++i) {
     g->AddGenericRecord(Labels("many"), table::kTypeA, 300, Bytes({10, 0, i >> 8, i & 255}));
   }
+  // huge: more A records than a 65535-byte message holds (issue 9).
+  for (int i = 0; i < 6000; ++i) {
+    g->AddGenericRecord(Labels("huge"), table::kTypeA, 300, Bytes({10, 1, i >> 8, i & 255}));
+  }
   // fill1: the answer leaves room for the NS set but not for the glue;
   // fill2: not even for the NS set (sizes worked out in the tests).
   for (auto [name, len] : {std::pair{"fill1", 145}, std::pair{"fill2", 180}}) {
@@ -404,10 +408,28 @@ TEST(RespondCompression, NamesPointBackIntoTheMessage) {
   EXPECT_EQ(Authority(r), kNsAuth);
 }
 
-TEST(RespondLimits, AtMost255Answers) {
+// Issue 9: no cap on the RRs of an answer below what the message carries:
+// TCP sends all 300 (rbldnsd's 255-answer cap is gone), UDP with EDNS 4096
+// cannot (300 * 16 bytes) and sets TC without a partial RRset.
+TEST(RespondLimits, WholeRrsetOf300OverTcpAndTcOverUdp) {
   auto r = Ask(Query("many.bl.test.", LDNS_RR_TYPE_A), Transport::kTcp);
-  EXPECT_EQ(ldns_pkt_ancount(r.pkt.get()), 255);
+  EXPECT_EQ(ldns_pkt_ancount(r.pkt.get()), 300);
   EXPECT_FALSE(ldns_pkt_tc(r.pkt.get()));
+  r = Ask(Query("many.bl.test.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, {.edns_udp = 4096}));
+  EXPECT_EQ(ldns_pkt_ancount(r.pkt.get()), 0);
+  EXPECT_TRUE(ldns_pkt_tc(r.pkt.get()));
+  EXPECT_LE(r.wire.size(), 4096u);
+}
+
+// An RRset larger than any message (6000 A RRs = 96,000 bytes) is never sent
+// partially, not even over TCP: TC with no record of it.
+TEST(RespondLimits, RrsetLargerThanAnyMessageIsTruncatedWholeOverTcp) {
+  for (ldns_rr_type t : {LDNS_RR_TYPE_A, LDNS_RR_TYPE_ANY}) {
+    auto r = Ask(Query("huge.bl.test.", t), Transport::kTcp);
+    EXPECT_EQ(ldns_pkt_ancount(r.pkt.get()), 0);
+    EXPECT_TRUE(ldns_pkt_tc(r.pkt.get()));
+    EXPECT_EQ(ldns_pkt_get_rcode(r.pkt.get()), LDNS_RCODE_NOERROR);
+  }
 }
 
 TEST(RespondTruncation, WholeRrsetsOnlyAndTcSet) {

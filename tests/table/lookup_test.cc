@@ -49,7 +49,7 @@ TEST(DatasetView, Ip4BatchAgreesWithScalarOnEveryLevel) {
     bool scalar = view.LookupIp4(probes[i], &a) == Match::kListed;
     bool batch = view.DecodeWord(words[i], &b2);
     ASSERT_EQ(scalar, batch) << i;
-    ASSERT_EQ(a.n, b2.n);
+    ASSERT_EQ(a.size(), b2.size());
     listed += scalar;
   }
   EXPECT_GT(listed, 1000);

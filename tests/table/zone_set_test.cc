@@ -2,6 +2,9 @@
 // zone answers, the global ACL applies everywhere.
 #include "meshbl/table/zone_set.h"
 
+#include <chrono>
+#include <thread>
+
 #include "gtest/gtest.h"
 #include "tests/table/test_util.h"
 
@@ -65,6 +68,34 @@ TEST(ZoneSet, FailedZonesServfailAndShadowTheirParents) {
       "zone gone.test: not all datasets are loaded, zone will not be serviced",
       "zone sub.test: not all datasets are loaded, zone will not be serviced"};
   EXPECT_EQ(std::vector<std::string>(zs->warnings().begin(), zs->warnings().end()), want);
+}
+
+// Issue 9: empty non-terminal summaries of a large dataset (more than 2^20
+// slots) are built on a background thread. Until they are ready every IPv4
+// prefix counts as having listed names below (NODATA); once ready, only
+// prefixes with a listed address below do. Destroying ZoneSets while their
+// build still runs stops it (run under TSan for the handover).
+TEST(ZoneSet, LargeSummariesAreBuiltInTheBackgroundAndThenPrecise) {
+  SnapshotBuilder b;
+  auto ds = std::make_unique<DatasetBuilder>(DatasetType::kIp4TSet, "ip4tset:big");
+  ds->SetDatasetValue(Val(2));
+  for (std::uint32_t i = 0; i < 1'200'000; ++i) ds->AddIp4Host((10u << 24) | i);
+  b.AddToZone(Labels("bl.test"), b.AdoptDataset(std::move(ds)));
+  auto snap = *Snapshot::FromImage(b.Build(0), "big");
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(ZoneSet::Create({snap}).ok());  // stopped at once
+  auto zs = *ZoneSet::Create({snap});
+  const DsNode* node = zs->zones()[0].datasets[0];
+  const std::string before = Ask(*zs, "99.bl.test");
+  EXPECT_TRUE(before == "NOERROR" || before == "NXDOMAIN") << before;
+  for (int i = 0; i < 2000 && node->ent() == nullptr; ++i) {  // 20 s at most
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_NE(node->ent(), nullptr);
+  EXPECT_EQ(Ask(*zs, "99.bl.test"), "NXDOMAIN");
+  EXPECT_EQ(Ask(*zs, "10.bl.test"), "NOERROR");
+  EXPECT_EQ(Ask(*zs, "18.10.bl.test"), "NOERROR");
+  EXPECT_EQ(Ask(*zs, "19.10.bl.test"), "NXDOMAIN");  // 10.0.0.0 + 1.2M ends in 10.18
+  EXPECT_EQ(Ask(*zs, "1.0.10.bl.test"), "NOERROR");
 }
 
 }  // namespace

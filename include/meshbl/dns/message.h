@@ -85,8 +85,9 @@ enum class Section : std::uint8_t { kAnswer = 0, kAuthority = 1, kAdditional = 2
 // or a label sequence, compressed against names already written. Names in
 // NS and SOA rdata are compressed too; MX rdata is written as stored (as
 // rbldnsd does). An RR that does not fit within
-// the limit (or a 256th answer / 255th additional RR) is not written at all
-// and AddRr returns false; mark()/Rewind() undo whole RRsets.
+// the limit (or a 65535th RR in a section) is not written at all and AddRr
+// returns false; mark()/Rewind() undo whole RRsets. There is no other cap on
+// the number of RRs.
 class ReplyWriter {
  public:
   // At most `limit` bytes of `buf` are used; with `edns`, kOptRrSize of them

@@ -20,13 +20,41 @@
 
 namespace meshbl::table {
 
-// Value ids of one listing (into Snapshot::values()). rbldnsd returns every
-// distinct value stored for the deciding block; more than kMaxValues are
-// cut (a limit no real list reaches).
-struct ValueList {
-  static constexpr int kMaxValues = 32;
-  std::uint32_t ids[kMaxValues];
-  int n = 0;
+// Value ids of one listing (into Snapshot::values()): a view of the value
+// list in the snapshot's pool (zero copy, any length), or one id held here.
+// rbldnsd returns every distinct value stored for the deciding block, so
+// there is no cap. Ids are not checked against values() here: a caller skips
+// an id >= values().size() (only a hostile image has one). Copyable; valid
+// while the snapshot is.
+class ValueList {
+ public:
+  std::size_t size() const noexcept { return n_; }
+  bool empty() const noexcept { return n_ == 0; }
+  std::uint32_t operator[](std::size_t i) const noexcept {
+    return pool_ != nullptr ? pool_[i] : one_;
+  }
+  std::span<const std::uint32_t> ids() const noexcept {
+    return pool_ != nullptr ? std::span<const std::uint32_t>(pool_, n_)
+                            : std::span<const std::uint32_t>(&one_, n_);
+  }
+  void Clear() noexcept {
+    pool_ = nullptr;
+    n_ = 0;
+  }
+  void SetOne(std::uint32_t id) noexcept {
+    pool_ = nullptr;
+    one_ = id;
+    n_ = 1;
+  }
+  void SetPool(std::span<const std::uint32_t> ids) noexcept {
+    pool_ = ids.empty() ? nullptr : ids.data();
+    n_ = ids.size();
+  }
+
+ private:
+  const std::uint32_t* pool_ = nullptr;
+  std::size_t n_ = 0;
+  std::uint32_t one_ = 0;
 };
 
 enum class Match : std::uint8_t {

@@ -56,12 +56,30 @@ struct Rr {
   std::uint16_t owner_len = 0;
 };
 
+// The largest DNS message: over TCP (RFC 1035 §4.2.2) and the most an EDNS
+// requester can ask for.
+inline constexpr std::size_t kMaxMessage = 65535;
+
+// The RRs of one resolved question: per-worker scratch, reused for every
+// query, never allocating. It holds every RR a 65535-byte message could
+// carry, so no RRset is cut here below what the message can hold; an RRset
+// that still does not fit (more RRs or rdata than any message can carry) is
+// recorded in overflowed() and the encoder never sends it partially (TC).
 class Answer {
  public:
-  static constexpr int kMaxAnswer = 255;
+  // Every RR takes at least 12 bytes (compressed owner, type, class, TTL,
+  // RDLENGTH) after the 12-byte header and a question of at least 5 bytes.
+  static constexpr int kMaxAnswer = static_cast<int>((kMaxMessage - 12 - 5) / 12) + 1;
   static constexpr int kMaxAuthority = 33;
   static constexpr int kMaxAdditional = 254;  // glue; one more AR slot for the OPT RR
-  static constexpr std::size_t kDataCap = 96 * 1024;
+  // Answer rdata up to a whole message (NS/SOA names at the apex are stored
+  // uncompressed: 33 of up to 255 bytes), plus AUTHORITY SOA/NS and glue
+  // (owner + A) at their limits.
+  static constexpr std::size_t kDataCap =
+      kMaxMessage + 33 * 530 + kMaxAuthority * 530 + kMaxAdditional * (255 + 4);
+  static constexpr int kMaxOverflowTypes = 8;
+
+  Answer() noexcept;
 
   bool drop = false;  // ACL ignore/blackhole: send nothing
   Rcode rcode = Rcode::kNoError;
@@ -69,7 +87,7 @@ class Answer {
   const ZoneNode* zone = nullptr;
   bool found = false;  // the name exists (NOERROR) rather than NXDOMAIN
   // NODATA only because the name is an empty non-terminal: a proper parent of
-  // names the zone can answer (issue 3, RFC 8020; rbldnsd says NXDOMAIN).
+  // names the zone lists (issue 3, RFC 8020; rbldnsd says NXDOMAIN).
   bool empty_non_terminal = false;
 
   int answer_count = 0;
@@ -85,9 +103,16 @@ class Answer {
   std::span<const std::uint8_t> owner(const Rr& rr) const noexcept {
     return {data_ + rr.owner_off, rr.owner_len};
   }
+  // True when an answer RR of `type` could not be stored: that RRset is
+  // incomplete here and must not be sent (RFC 2181 §9).
+  bool overflowed(std::uint16_t type) const noexcept;
+  bool any_overflow() const noexcept { return overflow_count_ > 0; }
+
   void Reset() noexcept;
-  // Appends an answer RR unless an identical one (type + rdata) is present;
-  // false when the answer is full.
+  // Appends an answer RR unless an identical one (type + rdata) is present
+  // (then the lower TTL is kept); false, and the type marked overflowed,
+  // when the answer is full. Duplicates are found in O(1) through a
+  // generation-stamped index once the answer holds more than a few RRs.
   bool AddAnswer(std::uint16_t type, std::uint32_t ttl,
                  std::span<const std::uint8_t> rdata) noexcept;
   bool AddAuthority(std::uint16_t type, std::uint32_t ttl,
@@ -97,16 +122,37 @@ class Answer {
                      std::span<const std::uint8_t> rdata) noexcept;
 
  private:
+  // Below this many answer RRs duplicates are found by a linear scan.
+  static constexpr int kLinearDedup = 16;
+  static constexpr std::size_t kDedupSlots = 8192;  // power of two, > 1.5 * kMaxAnswer
+  static_assert(kDedupSlots > static_cast<std::size_t>(kMaxAnswer) * 3 / 2);
+  struct DedupSlot {
+    std::uint32_t gen;
+    std::uint32_t index;
+  };
+
   bool Store(std::span<const std::uint8_t> rdata, std::uint32_t* off) noexcept;
+  bool SameRr(const Rr& r, std::uint16_t type, std::span<const std::uint8_t> rdata) const noexcept;
+  std::size_t DedupStart(std::uint16_t type, std::span<const std::uint8_t> rdata) const noexcept;
+  void DedupInsert(int index) noexcept;
+  void MarkOverflow(std::uint16_t type) noexcept;
+
+  std::uint16_t overflow_types_[kMaxOverflowTypes];
+  int overflow_count_ = 0;
+  std::uint32_t dedup_gen_ = 1;
+  bool dedup_indexed_ = false;
+  DedupSlot dedup_[kDedupSlots];
   std::uint8_t data_[kDataCap];
   std::size_t data_len_ = 0;
 };
 
 // Answers `q` from `zones` into `out` (which is Reset first). Beyond
 // rbldnsd, a name that does not exist but is a proper parent of names the
-// zone can answer (1-3 decimal labels or 1-31 nibble labels in a zone with IP
-// datasets, parents of dnset/generic names and of sub-zones or served zones)
-// is NODATA with the SOA, not NXDOMAIN (issue 3; rbldnsd issue #17).
+// zone lists for this client (an IPv4 or IPv6 prefix under which an address
+// is listed, a parent of dnset/generic names, of sub-zones or of served
+// zones) is NODATA with the SOA, not NXDOMAIN (issues 3 and 9; rbldnsd issue
+// #17). Under an ACL `empty` action the IP and dnset data is hidden and makes
+// no name exist; under `always` every IP prefix has listed names below.
 void Resolve(const ZoneSet& zones, const QueryOptions& options, const Query& q,
              Answer* out) noexcept;
 

@@ -4,6 +4,8 @@
 #define MESHBL_TABLE_TXT_TEMPLATE_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <span>
 #include <string_view>
 
 namespace meshbl::table {
@@ -26,6 +28,17 @@ struct TxtContext {
 // TXT record".
 std::size_t ExpandTxt(const TxtContext& ctx, std::string_view entry, bool has_entry,
                       std::string_view subject, char* out) noexcept;
+
+// Room for the text of any name (255 wire bytes, each up to 4 characters).
+inline constexpr std::size_t kMaxSubjectNameText = 4 * 255;
+
+// The presentation form rbldnsd gives a dnset entry's name when it is a TXT
+// `$` (issue 9, [obs] with every byte 1..255): `"`, `$`, `.`, `;`, `@` and
+// `\` get a backslash, bytes below 0x21 and from 0x7f up become `\DDD`,
+// labels are joined by `.`. Writes at most `cap` bytes to `out` and returns
+// the length the whole text needs.
+std::size_t SubjectNameText(std::span<const std::uint8_t> labels, char* out,
+                            std::size_t cap) noexcept;
 
 }  // namespace meshbl::table
 

@@ -9,6 +9,8 @@
 #ifndef MESHBL_TABLE_ZONE_SET_H_
 #define MESHBL_TABLE_ZONE_SET_H_
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -16,6 +18,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -26,6 +29,55 @@
 namespace meshbl::table {
 
 struct DsNode;
+
+// --- Empty non-terminal summaries (issue 9 item 7) --------------------------
+
+// A set of k-bit numbers (IPv4 prefixes of k = 8, 16 or 24 bits): a bitmap of
+// 2^k bits, or a sorted array where that is smaller (sparse data). Built once
+// per dataset by ZoneSet::Create; Contains() is allocation-free and lock-free.
+class PrefixSet {
+ public:
+  // Takes a bitmap of 2^bits bits and keeps it or its sorted members,
+  // whichever is smaller.
+  void Build(std::vector<std::uint64_t> bitmap);
+  bool Contains(std::uint32_t v) const noexcept {
+    if (!bitmap_.empty()) {
+      const std::size_t w = v / 64;
+      return w < bitmap_.size() && (bitmap_[w] >> (v % 64) & 1) != 0;
+    }
+    return std::binary_search(sorted_.begin(), sorted_.end(), v);
+  }
+  bool empty() const noexcept { return bitmap_.empty() && sorted_.empty(); }
+  std::size_t bytes() const noexcept { return bitmap_.size() * 8 + sorted_.size() * 4; }
+
+ private:
+  std::vector<std::uint64_t> bitmap_;
+  std::vector<std::uint32_t> sorted_;
+};
+
+// What a dataset lists below IP prefixes, for empty non-terminals: a name
+// of 1-3 decimal labels (or of 1-31 nibble labels) is NODATA only where an
+// address below it is listed. The rule of the dataset itself decides for
+// entries as long as the prefix or shorter (a hash probe at query time);
+// these summaries say whether a listed entry *longer* than the prefix lies
+// inside it.
+struct EntSummary {
+  struct Net6 {
+    std::uint64_t hi, lo;
+    std::uint32_t len;
+    friend bool operator<(const Net6& a, const Net6& b) noexcept {
+      if (a.hi != b.hi) return a.hi < b.hi;
+      if (a.lo != b.lo) return a.lo < b.lo;
+      return a.len < b.len;
+    }
+  };
+  // ip4set, ip4tset, ip4trie: a listed entry longer than /0 exists; the /8,
+  // /16 and /24 prefixes holding a listed entry longer than /8, /16, /24.
+  bool any4 = false;
+  PrefixSet p8, p16, p24;
+  // ip6trie: the listed prefixes; ip6tset: the /64 networks; sorted.
+  std::vector<Net6> nets6;
+};
 
 // A combined dataset's sub-zone: a label sequence relative to the combined
 // zone and the nested datasets that answer for it.
@@ -44,6 +96,13 @@ struct DsNode {
   // proper parents (relative to the zone, not the apex) of stored names (and
   // dnset wildcard bases themselves). Built by ZoneSet::Create.
   std::vector<std::uint64_t> ent_hashes;
+  // IP datasets: what is listed below IPv4/IPv6 prefixes (issue 9), or
+  // null while it is still being built (ZoneSet::Create builds large ones on
+  // a background thread so that serving starts at once; until then every IP
+  // prefix counts as having listed names below). Acquire load; lock-free.
+  const EntSummary* ent() const noexcept { return ent_ready.load(std::memory_order_acquire); }
+  std::unique_ptr<EntSummary> ent_owned;
+  std::atomic<const EntSummary*> ent_ready{nullptr};
 };
 
 // A precomputed glue A record (reference §5 "Glue").
@@ -80,6 +139,11 @@ class ZoneSet {
   using DatasetRank = std::function<std::size_t(
       std::size_t snapshot, std::span<const std::uint8_t> zone, std::string_view spec)>;
 
+  ZoneSet(const ZoneSet&) = delete;
+  ZoneSet& operator=(const ZoneSet&) = delete;
+  // Stops and joins a summary build still running (within ~1 ms).
+  ~ZoneSet();
+
   // Builds the serving state over `snaps` (zones of the same name merge, in
   // order, or in `rank` order when one is given: the command line's order
   // when each dataset has a snapshot of its own). Keeps the snapshots alive
@@ -104,6 +168,9 @@ class ZoneSet {
 
  private:
   ZoneSet() = default;
+  // Empty non-terminal summaries (issue 9): built here when small, else on
+  // ent_builder_, which the destructor stops and joins.
+  static void StartEntSummaries(ZoneSet* zs);
   const DsNode* Node(const Snapshot& snap, std::uint32_t index);
   static void ComputeGlue(ZoneSet* zs);
 
@@ -113,6 +180,8 @@ class ZoneSet {
   const DsNode* global_acl_ = nullptr;
   std::deque<std::vector<std::uint8_t>> failed_names_;  // names of zones added by `failed_zones`
   std::vector<std::string> warnings_;
+  std::atomic<bool> ent_stop_{false};
+  std::thread ent_builder_;
 };
 
 }  // namespace meshbl::table
