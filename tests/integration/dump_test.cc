@@ -367,33 +367,41 @@ class NsdEnv {
       WriteFile(file, WithSoa(dump));
       zones_conf += absl::StrFormat("zone:\n  name: %s\n  zonefile: %s\n", zone, file);
     }
-    port_ = FreeUdpPort();
-    const std::string conf = WriteFile(
-        dir_ + "/nsd.conf",
-        absl::StrFormat("server:\n  ip-address: 127.0.0.1\n  port: %u\n  username: \"\"\n"
-                        "  chroot: \"\"\n  zonesdir: \"%s\"\n  pidfile: \"%s/nsd.pid\"\n"
-                        "  database: \"\"\n  zonelistfile: \"%s/zone.list\"\n"
-                        "  xfrdfile: \"%s/xfrd.state\"\n  xfrdir: \"%s\"\n  server-count: 1\n"
-                        "  verbosity: 1\n  logfile: \"%s/nsd.log\"\n  reuseport: no\n"
-                        "  rrl-ratelimit: 0\n  rrl-whitelist-ratelimit: 0\n"
-                        "remote-control:\n  control-enable: no\n%s",
-                        port_, dir_, dir_, dir_, dir_, dir_, dir_, zones_conf));
-    if (!nsd_.Start(kNsd, {"-d", "-c", conf}, dir_ + "/nsd.out")) {
-      error_ = "fork failed";
-      return;
-    }
-    nsd_sock_ = std::make_unique<UdpSocket>(port_);
-    const Bytes probe =
-        BuildQuery(WireQuery{.name = "ip4set.test", .qtype = kSoa},
-                   0);  // ID 0: questions count from 1, so a late probe reply is skipped
-    Bytes reply;
+    // A port found free can be taken by a parallel test before NSD binds
+    // it (NSD then exits at once): start again on another, at most 3 times.
     bool up = false;
-    for (int i = 0; i < 100 && !up; ++i) {  // 10 s
-      if (!nsd_.Running()) break;
-      up = nsd_sock_->Exchange(probe, 100, &reply) && Decode(reply).rcode() == 0;
+    std::string why;
+    for (int attempt = 0; attempt < 3 && !up; ++attempt) {
+      port_ = FreeUdpPort();
+      const std::string conf = WriteFile(
+          dir_ + "/nsd.conf",
+          absl::StrFormat("server:\n  ip-address: 127.0.0.1\n  port: %u\n  username: \"\"\n"
+                          "  chroot: \"\"\n  zonesdir: \"%s\"\n  pidfile: \"%s/nsd.pid\"\n"
+                          "  database: \"\"\n  zonelistfile: \"%s/zone.list\"\n"
+                          "  xfrdfile: \"%s/xfrd.state\"\n  xfrdir: \"%s\"\n  server-count: 1\n"
+                          "  verbosity: 1\n  logfile: \"%s/nsd.log\"\n  reuseport: no\n"
+                          "  rrl-ratelimit: 0\n  rrl-whitelist-ratelimit: 0\n"
+                          "remote-control:\n  control-enable: no\n%s",
+                          port_, dir_, dir_, dir_, dir_, dir_, dir_, zones_conf));
+      if (!nsd_.Start(kNsd, {"-d", "-c", conf}, dir_ + "/nsd.out")) {
+        error_ = "fork failed";
+        return;
+      }
+      nsd_sock_ = std::make_unique<UdpSocket>(port_);
+      // ID 0: questions count from 1, so a late probe reply is skipped.
+      const Bytes probe = BuildQuery(WireQuery{.name = "ip4set.test", .qtype = kSoa}, 0);
+      Bytes reply;
+      for (int i = 0; i < 100 && !up; ++i) {  // 10 s
+        if (!nsd_.Running()) break;
+        up = nsd_sock_->Exchange(probe, 100, &reply) && Decode(reply).rcode() == 0;
+      }
+      if (!up) {
+        why += nsd_.Log() + ReadWholeFile(dir_ + "/nsd.log");
+        nsd_.Stop(SIGTERM);
+      }
     }
     if (!up) {
-      error_ = "NSD did not answer within 10 s:\n" + nsd_.Log() + ReadWholeFile(dir_ + "/nsd.log");
+      error_ = "NSD did not answer within 10 s (3 attempts):\n" + why;
       return;
     }
     const std::uint16_t mesh_port =

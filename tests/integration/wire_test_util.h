@@ -51,18 +51,31 @@ inline sockaddr_in Loopback(std::uint16_t port) {
 }
 
 // An ephemeral UDP port on 127.0.0.1 that was free a moment ago.
+// A port of 127.0.0.1 free for UDP and for TCP at the time of the call (the
+// servers under test bind both): an ephemeral UDP port whose TCP twin also
+// binds; 0 when none was found in 50 tries.
 inline std::uint16_t FreeUdpPort() {
-  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  sockaddr_in sa = Loopback(0);
-  socklen_t len = sizeof sa;
-  std::uint16_t port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0) {
-    port = ntohs(sa.sin_port);
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 0;
+    sockaddr_in sa = Loopback(0);
+    socklen_t len = sizeof sa;
+    std::uint16_t port = 0;
+    if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
+        getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0) {
+      port = ntohs(sa.sin_port);
+    }
+    bool tcp_free = false;
+    if (port != 0) {
+      const int tfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      const sockaddr_in ta = Loopback(port);
+      tcp_free = tfd >= 0 && bind(tfd, reinterpret_cast<const sockaddr*>(&ta), sizeof ta) == 0;
+      if (tfd >= 0) close(tfd);
+    }
+    close(fd);
+    if (tcp_free) return port;
   }
-  close(fd);
-  return port;
+  return 0;
 }
 
 // A connected UDP socket to 127.0.0.1:port.
