@@ -12,8 +12,8 @@
 #include "absl/strings/str_format.h"
 #include "meshbl/dns/name.h"
 #include "meshbl/table/format.h"
+#include "meshbl/table/ip_text.h"
 #include "table/flat_table.h"
-#include "table/ip_text.h"
 
 namespace meshbl::table {
 

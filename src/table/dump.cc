@@ -11,8 +11,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "meshbl/table/ip_text.h"
 #include "meshbl/table/txt_template.h"
-#include "table/ip_text.h"
 
 namespace meshbl::table {
 

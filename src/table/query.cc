@@ -5,8 +5,8 @@
 #include <cstring>
 
 #include "meshbl/dns/name.h"
+#include "meshbl/table/ip_text.h"
 #include "table/flat_table.h"
-#include "table/ip_text.h"
 
 namespace meshbl::table {
 

@@ -3,16 +3,21 @@
 // the writer (drain, reopen, stdout).
 #include "meshbl/server/query_log.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -168,7 +173,7 @@ TEST(QueryLog, WriterDrainsEveryRingAndReopens) {
     log.Start();
     log.Stop();
     EXPECT_EQ(ReadAll(path), "3 127.0.0.1 c.test A IN: NOERROR/1/40\n");
-    EXPECT_EQ(log.dropped(), 0u);
+    EXPECT_EQ(log.counters().dropped, 0u);
   }
   EXPECT_FALSE(QueryLog().Open((dir / "missing" / "q.log").string(), false).ok());
   std::filesystem::remove_all(dir);
@@ -293,6 +298,244 @@ TEST(QueryLog, Issue9_WriteFailuresAreCountedAndReportedOncePerInterval) {
     log.DrainOnce();
     EXPECT_EQ(reports.size(), 2u) << "nothing new, nothing reported";
   }
+}
+
+// The name as the reference's rule writes it, independently of
+// dns::NameToText: `.` and `\` escaped with a backslash, bytes up to 0x20 and
+// from 0x7f as \DDD, the root as ".".
+std::string ExpectedName(const std::vector<std::vector<std::uint8_t>>& labels) {
+  if (labels.empty()) return ".";
+  std::string s;
+  for (std::size_t l = 0; l < labels.size(); ++l) {
+    if (l != 0) s += '.';
+    for (std::uint8_t c : labels[l]) {
+      if (c == '.' || c == '\\') {
+        s += '\\';
+        s += static_cast<char>(c);
+      } else if (c <= 0x20 || c >= 0x7f) {
+        char d[5];
+        std::snprintf(d, sizeof d, "\\%03u", unsigned{c});
+        s += d;
+      } else {
+        s += static_cast<char>(c);
+      }
+    }
+  }
+  return s;
+}
+
+std::string FormatWire(const std::vector<std::uint8_t>& question,
+                       const table::ClientAddr& client = {4, 0x7f000001, 0, 0}) {
+  std::vector<std::uint8_t> q = {0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0};
+  q.insert(q.end(), question.begin(), question.end());
+  QueryLogRing ring;
+  ring.Record(5, client, q, ReplyPacket(40, 0, 0));
+  QueryLogRecord r;
+  EXPECT_TRUE(ring.Pop(&r));
+  char buf[QueryLogRing::kMaxLine];
+  return std::string(buf, FormatQueryLogLine(r, buf));
+}
+
+// Issue 10 item 2: the worker's formatter (now dns::NameToText) writes every
+// byte value, at every label length and name length up to 255, as the
+// reference's escaping rule does; malformed names are marked.
+TEST(QueryLog, Issue10_NameTextEscapesEveryByteAtEveryLength) {
+  for (int b = 0; b < 256; ++b) {
+    for (int len = 1; len <= 63; ++len) {
+      // As many labels of `len` bytes as fit in 255 bytes of wire name.
+      std::vector<std::vector<std::uint8_t>> labels;
+      std::vector<std::uint8_t> wire;
+      while (wire.size() + 1u + static_cast<std::size_t>(len) + 1u <= 255u &&
+             labels.size() < 127u) {
+        labels.emplace_back(static_cast<std::size_t>(len), static_cast<std::uint8_t>(b));
+        wire.push_back(static_cast<std::uint8_t>(len));
+        wire.insert(wire.end(), labels.back().begin(), labels.back().end());
+      }
+      // One label, two, half of them, all of them (255 bytes or just under).
+      for (std::size_t k : {std::size_t{1}, std::size_t{2}, labels.size() / 2, labels.size()}) {
+        std::vector<std::uint8_t> q(
+            wire.begin(),
+            wire.begin() + static_cast<long>(k * (1u + static_cast<std::size_t>(len))));
+        q.insert(q.end(), {0, 0, 16, 0, 1});
+        const std::vector<std::vector<std::uint8_t>> want_labels(
+            labels.begin(), labels.begin() + static_cast<long>(k));
+        ASSERT_EQ(FormatWire(q),
+                  "5 127.0.0.1 " + ExpectedName(want_labels) + " TXT IN: NOERROR/0/40\n")
+            << "byte " << b << " len " << len << " labels " << k;
+      }
+    }
+  }
+  EXPECT_EQ(FormatWire({0, 0, 1, 0, 1}), "5 127.0.0.1 . A IN: NOERROR/0/40\n");
+  // Malformed: a label over 63, a label past the end, no root label.
+  std::vector<std::uint8_t> long_label(65, 'a');
+  long_label[0] = 64;
+  long_label.insert(long_label.end(), {0, 0, 1, 0, 1});
+  EXPECT_EQ(FormatWire(long_label), "5 127.0.0.1  ? ?: NOERROR/0/40\n");
+  EXPECT_EQ(FormatWire({3, 'a', 'b'}), "5 127.0.0.1  ? ?: NOERROR/0/40\n");
+  EXPECT_EQ(FormatWire({1, 'a', 1, 'b'}), "5 127.0.0.1  ? ?: NOERROR/0/40\n");
+  // The name is there, the type and class are cut.
+  EXPECT_EQ(FormatWire({1, 'a', 0, 0, 1, 0}), "5 127.0.0.1 a ? ?: NOERROR/0/40\n");
+}
+
+// Issue 10 item 3: clients are written as rbldnsd writes them
+// (getnameinfo(NI_NUMERICHOST), i.e. inet_ntop): RFC 5952, with a dotted
+// quad for v4-mapped and IPv4-compatible addresses. Every pattern of zero
+// and non-zero groups, with v4 tails.
+TEST(QueryLog, Issue10_ClientTextIsInetNtops) {
+  auto client_of = [](const std::string& line) {
+    const std::size_t a = line.find(' ') + 1;
+    return line.substr(a, line.find(' ', a) - a);
+  };
+  const std::uint8_t q[] = {1, 'x', 0, 0, 1, 0, 1};
+  const std::vector<std::uint8_t> question(std::begin(q), std::end(q));
+  const std::uint16_t values[] = {1, 0xffff, 0x0a0b, 0x100};
+  int checked = 0;
+  for (int mask = 0; mask < 256; ++mask) {
+    for (std::uint16_t v : values) {
+      std::uint16_t g[8];
+      for (int i = 0; i < 8; ++i) g[i] = (mask >> i & 1) ? v : 0;
+      // Group 5 = ffff makes a v4-mapped address of the zero-prefixed ones.
+      for (int mapped = 0; mapped < 2; ++mapped) {
+        if (mapped) g[5] = 0xffff;
+        std::uint8_t b[16];
+        table::ClientAddr c{6, 0, 0, 0};
+        for (int i = 0; i < 8; ++i) {
+          b[2 * i] = static_cast<std::uint8_t>(g[i] >> 8);
+          b[2 * i + 1] = static_cast<std::uint8_t>(g[i]);
+        }
+        for (int i = 0; i < 8; ++i) {
+          c.hi = c.hi << 8 | b[i];
+          c.lo = c.lo << 8 | b[8 + i];
+        }
+        char want[INET6_ADDRSTRLEN];
+        ASSERT_NE(inet_ntop(AF_INET6, b, want, sizeof want), nullptr);
+        ASSERT_EQ(client_of(FormatWire(question, c)), want) << "mask " << mask;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_EQ(checked, 256 * 4 * 2);
+  for (std::uint32_t v4 : {0u, 1u, 0x01020304u, 0xffffffffu, 0x7f000001u, 0x0a000100u}) {
+    const std::uint32_t n = htonl(v4);
+    char want[INET_ADDRSTRLEN];
+    ASSERT_NE(inet_ntop(AF_INET, &n, want, sizeof want), nullptr);
+    EXPECT_EQ(client_of(FormatWire(question, {4, v4, 0, 0})), want);
+  }
+  EXPECT_EQ(client_of(FormatWire(question, {6, 0, 0, 0x0000ffffc0000201ULL})), "::ffff:192.0.2.1");
+  EXPECT_EQ(client_of(FormatWire(question, {0, 0, 0, 0})), "?");
+}
+
+// Issue 10 item 4: a reopen (SIGHUP, rotation) keeps the log's descriptor
+// close-on-exec, so processes the daemon starts do not inherit it.
+TEST(QueryLog, Issue10_ReopenKeepsTheDescriptorCloseOnExec) {
+  const auto dir = TestDir("qlog_cloexec");
+  const auto path = dir / "q.log";
+  QueryLog log;
+  ASSERT_TRUE(log.Open(path.string(), true).ok());
+  QueryLogRing* ring = log.AddRing();
+  // The log's descriptor: the one whose /proc link names the file.
+  auto log_fds = [&]() {
+    std::vector<int> fds;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+      std::error_code ec;
+      const auto target = std::filesystem::read_symlink(e.path(), ec);
+      if (!ec && target.filename() == "q.log" && target.parent_path() == dir) {
+        fds.push_back(std::stoi(e.path().filename().string()));
+      }
+    }
+    return fds;
+  };
+  for (int round = 0; round < 3; ++round) {
+    std::filesystem::rename(path, dir / ("q.log." + std::to_string(round)));
+    log.RequestReopen();
+    log.DrainOnce();
+    ring->Record(round, {4, 0x7f000001, 0, 0}, QueryPacket("r.test", 1, 1), ReplyPacket(40, 0, 1));
+    ring->Flush();
+    EXPECT_EQ(ReadAll(path), std::to_string(round) + " 127.0.0.1 r.test A IN: NOERROR/1/40\n");
+    const std::vector<int> fds = log_fds();
+    ASSERT_EQ(fds.size(), 1u) << "round " << round;
+    const int flags = ::fcntl(fds[0], F_GETFD);
+    ASSERT_GE(flags, 0);
+    EXPECT_NE(flags & FD_CLOEXEC, 0) << "round " << round;
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// Sets RLIMIT_FSIZE (writes past it return EFBIG, SIGXFSZ ignored) for the
+// life of the object.
+class FileSizeLimit {
+ public:
+  FileSizeLimit() {
+    ::getrlimit(RLIMIT_FSIZE, &old_);
+    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+  }
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &old_);
+    std::signal(SIGXFSZ, old_handler_);
+  }
+  bool Set(rlim_t bytes) {
+    rlimit r = old_;
+    r.rlim_cur = bytes;
+    return ::setrlimit(RLIMIT_FSIZE, &r) == 0;
+  }
+  void Lift() { ::setrlimit(RLIMIT_FSIZE, &old_); }
+
+ private:
+  rlimit old_{};
+  void (*old_handler_)(int) = SIG_DFL;
+};
+
+// Issue 10 item 5: a write that stops inside a line (the file system fills:
+// a short write, then EFBIG) leaves a fragment; the next successful write,
+// from the same worker, another worker or the writer thread, starts on a
+// new line, so every line of the file but the fragment is whole. Every
+// cut-off point within the first lines, in both modes.
+TEST(QueryLog, Issue10_AWriteThatStopsMidLineIsNotGluedToTheNext) {
+  const auto dir = TestDir("qlog_midline");
+  const auto path = dir / "q.log";
+  const std::string first = "1 127.0.0.1 a.x.test A IN: NOERROR/1/40\n";
+  const std::string later = "2 127.0.0.1 b.x.test TXT IN: NXDOMAIN/0/50\n";
+  FileSizeLimit limit;
+  // Who writes the fragment and who writes next: 0 = the same worker,
+  // 1 = another worker, 2 = the writer thread (buffered mode).
+  for (int who = 0; who < 3; ++who) {
+    for (std::size_t cut = 1; cut < 2 * first.size(); ++cut) {
+      SCOPED_TRACE("who " + std::to_string(who) + " cut " + std::to_string(cut));
+      std::filesystem::remove(path);
+      const bool unbuffered = who != 2;
+      QueryLog log;
+      ASSERT_TRUE(log.Open(path.string(), unbuffered).ok());
+      log.SetFailureReport([](std::string_view) {}, std::chrono::hours(1));
+      QueryLogRing* a = log.AddRing();
+      QueryLogRing* b = log.AddRing();
+      ASSERT_TRUE(limit.Set(cut));
+      for (int i = 0; i < 3; ++i) {
+        a->Record(1, {4, 0x7f000001, 0, 0}, QueryPacket("a.x.test", 1, 1), ReplyPacket(40, 0, 1));
+      }
+      a->Flush();
+      if (!unbuffered) log.DrainOnce();
+      limit.Lift();
+      ASSERT_EQ(std::filesystem::file_size(path), cut);
+      QueryLogRing* next = who == 1 ? b : a;
+      next->Record(2, {4, 0x7f000001, 0, 0}, QueryPacket("b.x.test", 16, 1), ReplyPacket(50, 3, 0));
+      next->Flush();
+      if (!unbuffered) log.DrainOnce();
+      const std::string whole = first + first + first;
+      const std::string fragment = whole.substr(0, cut);
+      const std::string want = fragment + (fragment.back() == '\n' ? "" : "\n") + later;
+      EXPECT_EQ(ReadAll(path), want);
+      const QueryLogCounters c = log.counters();
+      EXPECT_EQ(c.written, cut / first.size() + 1);
+      EXPECT_EQ(c.lost, 3 - cut / first.size());
+      // And the flag is cleared: the line after that is not preceded by an
+      // empty one.
+      next->Record(2, {4, 0x7f000001, 0, 0}, QueryPacket("b.x.test", 16, 1), ReplyPacket(50, 3, 0));
+      next->Flush();
+      if (!unbuffered) log.DrainOnce();
+      EXPECT_EQ(ReadAll(path), want + later);
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

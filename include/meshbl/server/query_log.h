@@ -11,16 +11,24 @@
 //    counts it; a worker never waits.
 //  * unbuffered (`-l +file`): the worker formats each line into the ring's
 //    own line buffer (no allocation) and writes the buffer with one write(2)
-//    per batch, before the batch's replies are sent (Flush()). So when a
-//    client has its reply the line is in the file, and each worker's lines
-//    are in its reply order. The file is opened O_APPEND: on a regular file
-//    every write lands whole at the end, so lines of several workers
-//    interleave batch by batch, never within a line; on a pipe or terminal
-//    only writes up to PIPE_BUF bytes are atomic.
-// Write failures (ENOSPC, EIO, ...) lose the lines of that write; they are
-// counted (QueryLog::counters()) and reported by the writer thread in one
-// log line, at once for the first failure and then at most once per
+//    per send call (each sendmmsg, each io_uring submit, each TCP reply),
+//    before those replies are sent (Flush()). So when a client has its
+//    reply the line is in the file, and each worker's lines are in its
+//    reply order. The file is opened O_APPEND: on a regular file every
+//    write lands whole at the end, so lines of several workers interleave
+//    write by write, never within a line; on a pipe or terminal only writes
+//    up to PIPE_BUF bytes are atomic.
+// The worker side (formatting, unbuffered writes) is per-packet code and
+// lives in src/server/query_log_ring.cc (a hot-path source); the writer
+// thread and the control plane in src/server/query_log.cc.
+// Write failures (ENOSPC, EFBIG, EIO, ...) lose the lines of that write;
+// they are counted (QueryLog::counters()) and reported by the writer thread
+// in one log line, at once for the first failure and then at most once per
 // interval (a minute) with the number of lines lost since the last report.
+// A write that stops inside a line (a short write, then an error) leaves
+// the file mid-line; the QueryLog remembers that (one flag shared by all
+// writers) and the next write, from any worker or the writer thread, starts
+// with a newline, so a later line is never glued onto the fragment.
 //
 // Worker side: once at worker start,
 //   QueryLogRing* ring = config.query_log ? config.query_log->AddRing() : nullptr;
@@ -70,8 +78,8 @@ struct QueryLogRecord {
 // ring, or in unbuffered mode the worker's own line buffer. The producer's
 // path is wait-free: relaxed/acquire loads and release stores, no
 // read-modify-write, no allocation; in unbuffered mode Flush() makes one
-// write(2) call (more only after a partial write or when a batch's lines
-// exceed the buffer).
+// write(2) call (more only after a partial write or when the lines since
+// the last Flush() exceed the buffer).
 class QueryLogRing {
  public:
   static constexpr std::uint64_t kCapacity = 4096;  // records (power of two)
@@ -127,8 +135,13 @@ class QueryLogRing {
 
   // Control plane: switches the producer to unbuffered mode, writing to
   // `fd` (owned by the QueryLog, which keeps the number valid: reopening
-  // dup2()s over it). Records already in the ring are still drained.
-  void SetDirect(int fd) noexcept { direct_fd_.store(fd, std::memory_order_release); }
+  // dup3()s over it). `mid_line`: the flag "the file ends inside a line"
+  // shared by every writer of `fd` (null: the ring's own). Call before the
+  // producer starts. Records already in the ring are still drained.
+  void SetDirect(int fd, std::atomic<bool>* mid_line = nullptr) noexcept {
+    if (mid_line != nullptr) mid_line_ = mid_line;
+    direct_fd_.store(fd, std::memory_order_release);
+  }
 
   // Consumer. Copies the oldest record into `out`; false when empty.
   bool Pop(QueryLogRecord* out) noexcept {
@@ -163,6 +176,8 @@ class QueryLogRing {
   std::unique_ptr<QueryLogRecord[]> slots_;
   std::atomic<int> direct_fd_{-1};  // >= 0: unbuffered mode
   std::unique_ptr<char[]> direct_buf_;
+  std::atomic<bool> own_mid_line_{false};
+  std::atomic<bool>* mid_line_ = &own_mid_line_;
   std::size_t direct_len_ = 0;      // producer only
   std::uint64_t direct_lines_ = 0;  // lines in direct_buf_
 };
@@ -173,6 +188,18 @@ std::string FormatQueryLogLine(const QueryLogRecord& r);
 // The same into `out` (at least QueryLogRing::kMaxLine bytes), newline
 // included; returns the length. noexcept, allocation-free.
 std::size_t FormatQueryLogLine(const QueryLogRecord& r, char* out) noexcept;
+
+// What WriteQueryLogLines did.
+struct QueryLogWrite {
+  std::uint64_t lines = 0;  // whole lines written
+  int error = 0;            // errno of the failure that stopped it; 0: all written
+};
+// Writes the lines `data` (each ending in a newline) to `fd`, retrying
+// partial writes and EINTR. If `*mid_line` (the file ends inside a line)
+// the first write starts with a newline; a write that stops inside a line
+// sets it. noexcept, allocation-free; callable from workers.
+QueryLogWrite WriteQueryLogLines(int fd, const char* data, std::size_t len,
+                                 std::atomic<bool>* mid_line) noexcept;
 
 // What the query log has done so far (totals since Open).
 struct QueryLogCounters {
@@ -210,7 +237,6 @@ class QueryLog {
   // its own; tests and Stop() call it directly), then reports new write
   // failures if the interval allows. Returns lines written.
   std::size_t DrainOnce();
-  std::uint64_t dropped() const;
   QueryLogCounters counters() const;
   // The counters as the line USR1/USR2/TERM log:
   // "query log: written=N lost=N dropped=N".
@@ -232,7 +258,7 @@ class QueryLog {
   bool unbuffered_ = false;
   mutable absl::Mutex mu_;
   std::deque<QueryLogRing> rings_ ABSL_GUARDED_BY(mu_);  // stable addresses
-  // Its number never changes once open (a reopen dup2()s over it).
+  // Its number never changes once open (a reopen dup3()s over it).
   int fd_ ABSL_GUARDED_BY(mu_) = -1;
   bool own_fd_ ABSL_GUARDED_BY(mu_) = false;  // false for stdout
   bool reopen_ ABSL_GUARDED_BY(mu_) = false;
@@ -241,6 +267,9 @@ class QueryLog {
   std::uint64_t written_ ABSL_GUARDED_BY(mu_) = 0;
   std::uint64_t lost_ ABSL_GUARDED_BY(mu_) = 0;
   int last_errno_ ABSL_GUARDED_BY(mu_) = 0;
+  // The file ends inside a line (after a write that stopped there); shared
+  // by the rings (unbuffered mode) and the writer thread.
+  std::atomic<bool> mid_line_{false};
   // Failure reports.
   std::function<void(std::string_view)> report_ ABSL_GUARDED_BY(mu_);
   std::chrono::milliseconds report_interval_ ABSL_GUARDED_BY(mu_){60'000};

@@ -1,8 +1,8 @@
-// Allocation-free IP address formatting for TXT `$` substitution, dumps and
-// tools. IPv6 text follows RFC 5952 (lowercase, longest run of two or more
-// zero groups compressed, first run on a tie).
-#ifndef MESHBL_SRC_TABLE_IP_TEXT_H_
-#define MESHBL_SRC_TABLE_IP_TEXT_H_
+// Allocation-free IP address formatting for TXT `$` substitution, dumps,
+// tools and the query log. IPv6 text follows RFC 5952 (lowercase, longest
+// run of two or more zero groups compressed, first run on a tie).
+#ifndef MESHBL_TABLE_IP_TEXT_H_
+#define MESHBL_TABLE_IP_TEXT_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -77,6 +77,23 @@ inline std::size_t FormatIp6(const std::uint8_t* b, char* out) noexcept {
   return n;
 }
 
+// Writes `b` as inet_ntop(AF_INET6) and getnameinfo(NI_NUMERICHOST) do,
+// i.e. as rbldnsd's query log shows clients: FormatIp6, except that a
+// v4-mapped address (::ffff:a.b.c.d) and an IPv4-compatible one (::a.b.c.d,
+// not :: or ::x) end in a dotted quad. At most kMaxIpText - 1 bytes.
+inline std::size_t FormatIp6Client(const std::uint8_t* b, char* out) noexcept {
+  bool zero80 = true;  // the first 80 bits are zero
+  for (int i = 0; i < 10; ++i) zero80 = zero80 && b[i] == 0;
+  const bool mapped = zero80 && b[10] == 0xff && b[11] == 0xff;
+  const bool compat = zero80 && b[10] == 0 && b[11] == 0 && (b[12] != 0 || b[13] != 0);
+  if (!mapped && !compat) return FormatIp6(b, out);
+  std::size_t n = 0;
+  for (const char* p = mapped ? "::ffff:" : "::"; *p != 0; ++p) out[n++] = *p;
+  const std::uint32_t a = (std::uint32_t{b[12]} << 24) | (std::uint32_t{b[13]} << 16) |
+                          (std::uint32_t{b[14]} << 8) | b[15];
+  return n + FormatIp4(a, out + n);
+}
+
 }  // namespace meshbl::table
 
-#endif  // MESHBL_SRC_TABLE_IP_TEXT_H_
+#endif  // MESHBL_TABLE_IP_TEXT_H_
