@@ -3,10 +3,13 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <pwd.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -216,13 +219,35 @@ absl::Status SetEffective(const Creds& c, bool to_user) {
   return absl::OkStatus();
 }
 
+// After setuid, keeps CAP_LEASE alone in this thread's permitted set (not
+// effective): MappedFile raises it just for the moment it takes a read lease
+// on a data file the `-u` user does not own, so that files loaded after the
+// drop (reloads, `-q` loads) are leased instead of copied. Threads created
+// later (the reloader) inherit it; the workers, started before, keep none.
+void KeepOnlyLeaseCapability() {
+  __user_cap_header_struct hdr{};
+  hdr.version = _LINUX_CAPABILITY_VERSION_3;
+  __user_cap_data_struct data[2]{};
+  data[0].permitted = 1u << CAP_LEASE;
+  if (syscall(SYS_capset, &hdr, data) != 0) {
+    LogWarning(absl::StrCat("unable to keep CAP_LEASE: ", Errno(),
+                            " (files loaded from now on are copied, not leased)"));
+  }
+}
+
 absl::Status DropPrivileges(const Creds& c) {
   if (!c.change) return absl::OkStatus();
   if (setgroups(1, &c.gid) != 0 || setgid(c.gid) != 0) {
     return absl::InvalidArgumentError(absl::StrCat("unable to setgid(", c.gid, "): ", Errno()));
   }
+  const bool root = geteuid() == 0;
+  if (root) (void)prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
   if (setuid(c.uid) != 0) {
     return absl::InvalidArgumentError(absl::StrCat("unable to setuid(", c.uid, "): ", Errno()));
+  }
+  if (root) {
+    (void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+    KeepOnlyLeaseCapability();
   }
   return absl::OkStatus();
 }
