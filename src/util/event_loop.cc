@@ -68,6 +68,7 @@ struct EventLoop::Conn : StreamConn::Impl {
   bool peer_closed = false;
   bool closing = false;  // Close(): no more reading, closed once flushed
   bool failed = false;   // a write failed: closed when control returns to the loop
+  bool held = false;     // input left unprocessed because of backpressure
   std::uint32_t interest = 0;
 
   std::size_t queued() const { return out.size() - out_off; }
@@ -322,6 +323,7 @@ bool EventLoop::Process(Conn* c) noexcept {
   std::size_t pos = 0;
   bool ok = true;
   bool incomplete = true;  // what is left in `in` is (part of) one message
+  bool held = false;       // stopped by backpressure
   current_ = c;
   StreamConn conn(c);
   while (pos < c->in_len && !c->closing) {
@@ -329,12 +331,15 @@ bool EventLoop::Process(Conn* c) noexcept {
     const std::uint8_t* p = c->in.get() + pos;
     const bool prefixed = f.kind == Framing::Kind::kLengthPrefix;
     const auto header = prefixed ? static_cast<std::size_t>(f.prefix_bytes) : std::size_t{0};
-    if (avail < header) break;
     if (c->queued() >= svc->limits.max_queued) {
-      incomplete = false;  // complete messages wait for the client to read
+      // What is left waits for the client to read; the message deadline
+      // does not run while the loop is the one not reading.
+      incomplete = false;
+      held = true;
       if ((c->interest & EPOLLIN) != 0) ++svc->stats.paused;
       break;
     }
+    if (avail < header) break;
     std::size_t len = 0, trailer = 0;
     if (prefixed) {
       for (std::size_t i = 0; i < header; ++i) len = (len << 8) | p[i];
@@ -376,13 +381,18 @@ bool EventLoop::Process(Conn* c) noexcept {
   const bool partial = c->in_len > 0 && incomplete;
   if (partial && (!c->partial || pos > 0)) c->message_start = tick_;
   c->partial = partial;
+  c->held = held;
   return ok && !c->failed;
 }
 
 void EventLoop::UpdateInterest(Conn* c) noexcept {
   std::uint32_t want = 0;
   if (!c->peer_closed && !c->closing && c->queued() < c->svc->limits.max_queued) want |= EPOLLIN;
-  if (c->queued() > 0) want |= EPOLLOUT;
+  // EPOLLOUT also while input is held: when the flush after Process()
+  // drained the queue and every byte was already read, no EPOLLIN would
+  // come, and the held messages would wait forever. A writable socket
+  // reports at once, and OnEvent() hands them out.
+  if (c->queued() > 0 || c->held) want |= EPOLLOUT;
   if (want == c->interest) return;
   epoll_event ev{};
   ev.events = want;
