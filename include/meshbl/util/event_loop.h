@@ -30,11 +30,12 @@
 // TCP to retry truncated replies; policy and control traffic is one
 // request per mail or per command), and a readiness loop keeps
 // backpressure trivial: stop asking for EPOLLIN. With io_uring every
-// paused connection would hold a cancelled or parked recv and a
-// provided buffer, and partial sends need linked resubmission; the gain
-// (fewer syscalls per message) is measured by `meshbl bench --tcp` to be
-// within noise for DNS over TCP, where the replies dominate. The UDP hot
-// path keeps its own io_uring workers.
+// paused connection would hold a posted recv (or need it cancelled) and a
+// provided buffer, and a short send needs resubmission in order. The
+// choice is not a speed claim: an io_uring variant was not built or
+// measured; what was measured is that DNS over TCP on this loop keeps the
+// figure of the epoll code it replaced (docs/ARCHITECTURE.md). The UDP
+// hot path keeps its own io_uring workers.
 //
 // Threading: one thread runs Run(); every other method except Stop(),
 // Post() and wake_fd() is called on that thread (from callbacks or before
