@@ -418,7 +418,7 @@ void EventLoop::AfterIo(Conn* c) noexcept {
     CloseConn(c);
     return;
   }
-  if ((c->peer_closed || c->closing) && c->queued() == 0) {
+  if ((c->peer_closed || c->closing) && c->queued() == 0 && !c->held) {
     // Everything answerable has been answered; a partial message is dropped.
     CloseConn(c);
     return;

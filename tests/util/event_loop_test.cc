@@ -555,6 +555,33 @@ TEST(EventLoop, HalfCloseAnswersWhatIsCompleteThenCloses) {
   EXPECT_EQ(h.Stats().messages, 2u);
 }
 
+// Half-close after more requests than backpressure lets through at once:
+// every reply still arrives, in order, then EOF.
+TEST(EventLoop, HalfCloseAfterManyRequestsAnswersThemAll) {
+  StreamLimits l = Limits();
+  l.max_queued = 64 * 1024;
+  Harness h(Framing::LengthPrefix(4), l);
+  const std::size_t kReply = h.echo().big_reply;
+  const int kRequests = 2000;
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE(round);
+    Client c(h.port());
+    Bytes all;
+    for (int i = 0; i < kRequests; ++i) {
+      Bytes fm = Prefixed(B("big" + std::to_string(100000 + i)), 4);
+      all.insert(all.end(), fm.begin(), fm.end());
+    }
+    ASSERT_TRUE(c.Send(all));
+    ASSERT_EQ(::shutdown(c.fd(), SHUT_WR), 0);
+    for (int i = 0; i < kRequests; ++i) {
+      Bytes r = c.Read(4 + kReply);
+      ASSERT_EQ(r.size(), 4 + kReply) << "reply " << i;
+      ASSERT_EQ(std::string(r.begin() + 4, r.begin() + 13), "big" + std::to_string(100000 + i));
+    }
+    EXPECT_TRUE(c.ClosedWithin(milliseconds(3000)));
+  }
+}
+
 // The control socket's shape: a unix listener, not limited per address.
 TEST(EventLoop, UnixSocketListener) {
   StreamLimits l = Limits();
