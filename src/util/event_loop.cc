@@ -69,6 +69,7 @@ struct EventLoop::Conn : StreamConn::Impl {
   bool closing = false;  // Close(): no more reading, closed once flushed
   bool failed = false;   // a write failed: closed when control returns to the loop
   bool held = false;     // input left unprocessed because of backpressure
+  int deferred = 0;      // Defer()s not yet answered by Reply()
   std::uint32_t interest = 0;
 
   std::size_t queued() const { return out.size() - out_off; }
@@ -83,6 +84,7 @@ bool StreamConn::Send(std::span<const std::uint8_t> bytes) noexcept {
   return !c->failed;
 }
 void StreamConn::Close() noexcept { static_cast<EventLoop::Conn*>(impl_)->closing = true; }
+void StreamConn::Defer() noexcept { ++static_cast<EventLoop::Conn*>(impl_)->deferred; }
 ConnId StreamConn::id() const noexcept {
   const auto* c = static_cast<const EventLoop::Conn*>(impl_);
   return {c->fd.get(), c->generation};
@@ -418,7 +420,7 @@ void EventLoop::AfterIo(Conn* c) noexcept {
     CloseConn(c);
     return;
   }
-  if ((c->peer_closed || c->closing) && c->queued() == 0 && !c->held) {
+  if ((c->peer_closed || c->closing) && c->queued() == 0 && !c->held && c->deferred == 0) {
     // Everything answerable has been answered; a partial message is dropped.
     CloseConn(c);
     return;
@@ -478,6 +480,12 @@ bool EventLoop::Send(ConnId id, std::span<const std::uint8_t> bytes) noexcept {
   const bool ok = !c->failed;
   if (c != current_) AfterIo(c);
   return ok;
+}
+
+bool EventLoop::Reply(ConnId id, std::span<const std::uint8_t> bytes) noexcept {
+  Conn* c = Find(id);
+  if (c != nullptr && c->deferred > 0) --c->deferred;
+  return Send(id, bytes);
 }
 
 void EventLoop::Close(ConnId id) noexcept {

@@ -59,7 +59,7 @@ bool WaitFor(F f, milliseconds limit = milliseconds(5000)) {
 
 // The echo service: each message comes back framed as it came, prefixed
 // with "re:" (so a reply is never the request by accident). A message
-// "later" is answered 50 ms later from a timer through Send(ConnId); a
+// "later" is answered 50 ms later from a timer (Defer, then Reply); a
 // message "big" is answered with `big_reply` bytes (backpressure).
 class Echo : public StreamService {
  public:
@@ -86,7 +86,8 @@ class Echo : public StreamService {
         ConnId id = conn.id();
         EventLoop* loop = &conn.loop();
         Bytes reply = e_->Frame(B("re:later"));
-        loop->AddTimer(milliseconds(50), [loop, id, reply] { loop->Send(id, reply); });
+        conn.Defer();
+        loop->AddTimer(milliseconds(50), [loop, id, reply] { loop->Reply(id, reply); });
         return true;
       }
       Bytes reply;
@@ -600,6 +601,12 @@ TEST(EventLoop, ReplySentLaterFromATimer) {
   Client c(h.port());
   ASSERT_TRUE(c.Send(Prefixed(B("later"), 2)));
   EXPECT_EQ(c.Read(10), Prefixed(B("re:later"), 2));
+  // A client that half-closes still gets the deferred reply, then EOF.
+  Client d(h.port());
+  ASSERT_TRUE(d.Send(Prefixed(B("later"), 2)));
+  ASSERT_EQ(::shutdown(d.fd(), SHUT_WR), 0);
+  EXPECT_EQ(d.Read(10), Prefixed(B("re:later"), 2));
+  EXPECT_TRUE(d.ClosedWithin(milliseconds(3000)));
   // A reply for a connection that is gone is refused, not sent elsewhere.
   std::promise<bool> sent;
   auto f = sent.get_future();

@@ -21,8 +21,9 @@
 //    socket is not read, so memory per connection stays below
 //    input + max_queued + one reply;
 //  * replies written at once, queued only when the socket would block;
-//    a reply may also come later (Send(ConnId) on the loop thread, from a
-//    task given to Post() by any thread);
+//    a reply may also come later (StreamConn::Defer(), then
+//    EventLoop::Reply(ConnId) from a timer or a task given to Post() by
+//    any thread; a half-closed connection waits for it);
 //  * timers, and Stop()/Post() from any thread through an eventfd.
 //
 // Why epoll and not io_uring (docs/ARCHITECTURE.md, "Stream sockets"):
@@ -122,6 +123,11 @@ class StreamConn {
   bool Send(std::span<const std::uint8_t> bytes) noexcept;
   // Stops reading; closes once the queued bytes are written.
   void Close() noexcept;
+  // The message being handled will be answered later with
+  // EventLoop::Reply(id(), ...): until then a half-closed connection stays
+  // open. Replies to later messages may overtake it; a protocol that needs
+  // order keeps it itself.
+  void Defer() noexcept;
   ConnId id() const noexcept;
   std::size_t queued() const noexcept;
   const sockaddr_storage& peer() const noexcept;
@@ -181,8 +187,10 @@ class EventLoop {
   void set_before_events(std::function<void()> fn) { before_ = std::move(fn); }
   void set_after_events(std::function<void()> fn) { after_ = std::move(fn); }
 
-  // A reply that comes later: false when the connection is gone.
+  // Bytes for a connection outside its callback (a timer, a Post()ed
+  // task): false when the connection is gone. Reply() also ends one Defer().
   bool Send(ConnId id, std::span<const std::uint8_t> bytes) noexcept;
+  bool Reply(ConnId id, std::span<const std::uint8_t> bytes) noexcept;
   void Close(ConnId id) noexcept;
 
   // Any thread: runs `fn` on the loop thread soon.
