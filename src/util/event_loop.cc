@@ -185,7 +185,7 @@ bool EventLoop::CancelTimer(TimerId id) {
 
 void EventLoop::Post(std::function<void()> fn) {
   {
-    std::lock_guard<std::mutex> lock(posted_mu_);
+    absl::MutexLock lock(&posted_mu_);
     posted_.push_back(std::move(fn));
   }
   std::uint64_t one = 1;
@@ -528,7 +528,7 @@ void EventLoop::RunTimers() noexcept {
 void EventLoop::RunPosted() noexcept {
   std::vector<std::function<void()>> run;
   {
-    std::lock_guard<std::mutex> lock(posted_mu_);
+    absl::MutexLock lock(&posted_mu_);
     run.swap(posted_);
   }
   for (std::function<void()>& fn : run) fn();

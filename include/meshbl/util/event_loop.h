@@ -53,14 +53,15 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "meshbl/util/mapped_file.h"
 
 namespace meshbl::util {
@@ -247,8 +248,8 @@ class EventLoop {
   std::map<std::pair<SteadyTime, TimerId>, std::function<void()>> timers_;
   std::unordered_map<TimerId, SteadyTime> timer_when_;
   TimerId next_timer_ = 1;
-  std::mutex posted_mu_;
-  std::vector<std::function<void()>> posted_;  // guarded by posted_mu_
+  absl::Mutex posted_mu_;
+  std::vector<std::function<void()>> posted_ ABSL_GUARDED_BY(posted_mu_);
   std::function<void()> before_, after_;
   SteadyTime tick_ = std::chrono::steady_clock::now();
   SteadyTime last_sweep_ = tick_;
