@@ -93,6 +93,7 @@ void TcpServer::AfterEvents() noexcept {
   io_.tcp_refused_per_address = s.refused_per_address;
   io_.tcp_oversized = s.framing_errors;
   io_.tcp_query_timeouts = s.message_timeouts;
+  io_.tcp_reply_timeouts = s.reply_timeouts;
   io_.tcp_idle_closed = s.idle_closed;
   pub_responder_.Publish(stats_);
   pub_io_.Publish(io_);

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 
 #include "absl/strings/str_cat.h"
 
@@ -60,6 +61,10 @@ struct EventLoop::Conn : StreamConn::Impl {
   std::size_t in_len = 0;
   std::vector<std::uint8_t> out;  // bytes not yet written, from out_off
   std::size_t out_off = 0;
+  // Each queued reply's end in `out` and when it was queued, oldest first:
+  // a reply not written within message_timeout closes the connection (a
+  // client that reads a byte now and then cannot hold a slot either).
+  std::deque<std::pair<std::size_t, SteadyTime>> pending;
   SteadyTime last_active;
   // When the first byte of the message still incomplete in `in` arrived;
   // meaningful while `partial`.
@@ -290,6 +295,7 @@ bool EventLoop::Flush(Conn* c) noexcept {
     if (r > 0) {
       c->out_off += static_cast<std::size_t>(r);
       c->last_active = tick_;
+      while (!c->pending.empty() && c->pending.front().first <= c->out_off) c->pending.pop_front();
       continue;
     }
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
@@ -299,6 +305,7 @@ bool EventLoop::Flush(Conn* c) noexcept {
   if (c->queued() == 0) {
     c->out.clear();  // keeps its capacity
     c->out_off = 0;
+    c->pending.clear();
   }
   return true;
 }
@@ -314,8 +321,10 @@ bool EventLoop::SendOn(Conn* c, std::span<const std::uint8_t> bytes) noexcept {
       return false;
     }
   }
-  if (sent < bytes.size())
+  if (sent < bytes.size()) {
     c->out.insert(c->out.end(), bytes.begin() + static_cast<std::ptrdiff_t>(sent), bytes.end());
+    c->pending.emplace_back(c->out.size(), tick_);
+  }
   return true;
 }
 
@@ -501,6 +510,9 @@ void EventLoop::Sweep() noexcept {
     const StreamLimits& l = c->svc->limits;
     if (c->partial && tick_ - c->message_start >= l.message_timeout) {
       ++c->svc->stats.message_timeouts;
+      CloseConn(c.get());
+    } else if (!c->pending.empty() && tick_ - c->pending.front().second >= l.message_timeout) {
+      ++c->svc->stats.reply_timeouts;
       CloseConn(c.get());
     } else if (tick_ - c->last_active >= l.idle_timeout) {
       ++c->svc->stats.idle_closed;

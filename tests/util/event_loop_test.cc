@@ -164,6 +164,14 @@ class Harness {
   }
   Echo& echo() { return echo_; }
   EventLoop& loop() { return *loop_; }
+  // Open connections of the service, read on the loop thread.
+  int loop_connections() {
+    auto p = std::make_shared<std::promise<int>>();
+    auto f = p->get_future();
+    loop_->Post([this, p] { p->set_value(loop_->open_connections(service_)); });
+    EXPECT_EQ(f.wait_for(milliseconds(5000)), std::future_status::ready);
+    return f.get();
+  }
   std::uint16_t port() const { return port_; }
   const std::string& path() const { return path_; }
 
@@ -513,6 +521,7 @@ TEST(EventLoop, MessageSizeLimit) {
 TEST(EventLoop, BackpressureBoundsWhatAClientThatDoesNotReadCosts) {
   StreamLimits l = Limits();
   l.max_queued = 64 * 1024;
+  l.message_timeout = milliseconds(30'000);  // not reading for a while is the point here
   Harness h(Framing::LengthPrefix(4), l);
   const std::size_t kReply = h.echo().big_reply;
   const int kRequests = 4000;  // 128 MiB of replies: more than socket buffers
@@ -542,6 +551,38 @@ TEST(EventLoop, BackpressureBoundsWhatAClientThatDoesNotReadCosts) {
     ASSERT_EQ(std::string(r.begin() + 4, r.begin() + 13), "big" + std::to_string(100000 + i));
   }
   EXPECT_LE(h.MaxQueuedSeen(), l.max_queued + kReply + 4);
+}
+
+// Review of issue 9: a client that pipelines requests and then reads a
+// byte now and then cannot hold its slot: a queued reply not written within
+// the message deadline closes the connection, counted apart.
+TEST(EventLoop, SlowReaderIsCutOffByTheReplyDeadline) {
+  StreamLimits l = Limits();
+  l.max_queued = 64 * 1024;
+  l.message_timeout = milliseconds(300);
+  l.idle_timeout = milliseconds(10'000);
+  Harness h(Framing::LengthPrefix(4), l);
+  Client slow(h.port());
+  Bytes all;
+  for (int i = 0; i < 4000; ++i) {  // 128 MiB of replies: more than the socket buffers
+    Bytes fm = Prefixed(B("big" + std::to_string(100000 + i)), 4);
+    all.insert(all.end(), fm.begin(), fm.end());
+  }
+  ASSERT_TRUE(slow.Send(all));
+  bool cut = false;
+  for (int i = 0; i < 100 && !cut; ++i) {  // a byte every 50 ms, 5 s at most
+    std::this_thread::sleep_for(milliseconds(50));
+    std::uint8_t b = 0;
+    (void)::recv(slow.fd(), &b, 1, MSG_DONTWAIT);
+    cut = h.Stats().reply_timeouts == 1;
+  }
+  EXPECT_TRUE(cut) << "messages " << h.Stats().messages << " idle " << h.Stats().idle_closed;
+  EXPECT_EQ(h.loop_connections(), 0) << "the slow reader's connection is closed";
+  EXPECT_EQ(h.Stats().idle_closed, 0u);
+  // A reader that keeps up is never cut off, however long the exchange.
+  Client fast(h.port());
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(fast.Echoes(h.echo(), B("q" + std::to_string(i))));
+  EXPECT_EQ(h.Stats().reply_timeouts, 1u);
 }
 
 // A client that half-closes after pipelined requests gets every reply,

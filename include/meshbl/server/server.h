@@ -97,6 +97,7 @@ struct IoStats {
   std::uint64_t tcp_idle_closed = 0;          // idle timeout
   std::uint64_t tcp_oversized = 0;            // length prefix over tcp_max_query (or 0)
   std::uint64_t tcp_query_timeouts = 0;       // a query not complete within tcp_query_timeout
+  std::uint64_t tcp_reply_timeouts = 0;       // a reply not written within tcp_query_timeout
   std::uint64_t tcp_refused_per_address = 0;  // over tcp_max_per_address
   std::uint64_t tcp_replies = 0;
 };

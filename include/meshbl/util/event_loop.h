@@ -15,7 +15,9 @@
 //    limited per address), message size (input buffered per connection is
 //    at most one message and its framing), idle timeout (no byte read or
 //    written), message deadline (first byte of a message to its last: a
-//    slow-drip client cannot hold a slot by sending a byte now and then);
+//    slow-drip client cannot hold a slot by sending a byte now and then),
+//    and the same deadline for a queued reply to be written (a client that
+//    reads a byte now and then cannot hold one either);
 //  * backpressure: while `max_queued` reply bytes wait for a client that
 //    does not read, no further message is handed to the service and the
 //    socket is not read, so memory per connection stays below
@@ -101,6 +103,7 @@ struct StreamStats {
   std::uint64_t refused_per_address = 0;  // over max_per_address (closed at once)
   std::uint64_t framing_errors = 0;       // over max_message, or a bad length prefix
   std::uint64_t message_timeouts = 0;     // a message not complete within message_timeout
+  std::uint64_t reply_timeouts = 0;       // a queued reply not written within message_timeout
   std::uint64_t idle_closed = 0;          // idle_timeout
   std::uint64_t messages = 0;             // handed to the service
   std::uint64_t paused = 0;               // times reading paused for backpressure
