@@ -87,8 +87,8 @@ absl::Status ApplyOption(const OptionSpec& o, std::string_view arg, DaemonOption
     case OptionType::kInt: {
       // Strictly decimal: no sign but '-', no blanks, no base prefix.
       const std::string_view digits = !arg.empty() && arg[0] == '-' ? arg.substr(1) : arg;
-      const bool decimal = !digits.empty() && digits.find_first_not_of("0123456789") ==
-                                                  std::string_view::npos;
+      const bool decimal =
+          !digits.empty() && digits.find_first_not_of("0123456789") == std::string_view::npos;
       std::int64_t v = 0;
       if (!decimal || !absl::SimpleAtoi(Absl(arg), &v)) {
         return BadValue(o, arg, absl::StrCat("`", Absl(arg), "' is not a number"));
