@@ -30,7 +30,7 @@ constexpr const char* kDatasetTypes[][2] = {
     {"combined", "several datasets/subzones combined"},
     {"generic", "generic simplified bind-format"},
     {"acl", "Access Control List dataset"},
-    {"snapshot", "compiled meshbl snapshot (meshbl compile); serves its own zones"},
+    {"snapshot", "compiled meshbl snapshot (meshbl compile), or F.mbs alone; serves its own zones"},
 };
 
 // "-b" or "--threads" as the option is spelled on the command line.
