@@ -41,6 +41,8 @@
 #include "meshbl/table/dump.h"
 #include "meshbl/table/swap.h"
 #include "meshbl/util/log.h"
+#include "meshbl/zone/source.h"
+#include "meshbl/zone/zone_loader.h"
 
 namespace meshbl::daemon {
 using server::FamilyHint;
@@ -379,7 +381,7 @@ int ControlLoop(const Running& r, const sigset_t& mask) {
 
 // -d: loads every zone, writes them to stdout as one BIND master-format
 // stream and exits (no socket, no daemon); rbldnsd applies -r and -w first.
-int DumpAndExit(const DaemonOptions& o, std::vector<SourceSpec> sources) {
+int DumpAndExit(const DaemonOptions& o, std::vector<zone::SourceSpec> sources) {
   LogAllToStderr();
   if (!o.root_dir.empty() && (chdir(o.root_dir.c_str()) != 0 || chroot(o.root_dir.c_str()) != 0)) {
     return Fatal(absl::StrCat("unable to chroot to ", o.root_dir, ": ", Errno()));
@@ -408,7 +410,7 @@ int DumpAndExit(const DaemonOptions& o, std::vector<SourceSpec> sources) {
 
 int RunDaemon(const DaemonOptions& o) {
   LogToStdio();
-  auto sources = ParseSourceSpecs(o.zone_specs);
+  auto sources = zone::ParseSourceSpecs(o.zone_specs);
   if (!sources.ok()) return Fatal(std::string(sources.status().message()));
   if (o.dump) return DumpAndExit(o, *std::move(sources));
   if (o.listen.empty()) return Fatal("no address to listen on (-b option) specified");

@@ -31,7 +31,7 @@ constexpr const char* kDatasetTypes[][2] = {
     {"combined", "several datasets/subzones combined"},
     {"generic", "generic simplified bind-format"},
     {"acl", "Access Control List dataset"},
-    {"snapshot", "compiled meshbl snapshot (meshbl compile); serves its own zones"},
+    {"snapshot", "compiled meshbl snapshot (meshbl compile), or F.mbs alone; serves its own zones"},
 };
 
 // getopt_long's value for kOptions[i]: the short letter, or 256 + i.

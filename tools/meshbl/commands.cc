@@ -22,6 +22,8 @@
 #include "meshbl/util/mapped_file.h"
 #include "meshbl/util/status_macros.h"
 #include "meshbl/zone/loader.h"
+#include "meshbl/zone/source.h"
+#include "meshbl/zone/zone_loader.h"
 
 namespace meshbl::tools {
 namespace {
@@ -34,16 +36,18 @@ Commands:
   compile -o OUT.mbs [options] ZONESPEC...
         Load rbldnsd zone specs (name:type:file[,file...]) and write them as one
         checksummed snapshot image (written to OUT.mbs.tmp, fsynced, renamed).
-  check [options] ZONESPEC...|FILE.mbs...
-        Load zone specs and report every warning and error as file:line:
-        message; or fully validate snapshot files. Exit 1 on any problem.
-  inspect FILE.mbs
+  check [options] SOURCE...
+        Load the sources as meshbld does and report every warning and error
+        as file:line: message (snapshots: every checksum validated). Exit 1
+        on any problem.
+  inspect [options] SOURCE...
         Print the header, sections, datasets (entries, bytes, bytes per entry),
-        zones and source files of a snapshot after validating every checksum.
-  lookup [options] FILE.mbs|ZONESPEC... NAME [TYPE]
+        zones and source files of each snapshot after validating every
+        checksum; text zone specs are compiled in memory first.
+  lookup [options] SOURCE... NAME [TYPE]
         Print the answer meshbld would give for NAME (TYPE: A, TXT, NS, SOA,
         MX, AAAA, ANY or a number; default A), as zone files would print it.
-  dump [options] FILE.mbs|ZONESPEC...
+  dump [options] SOURCE...
         Write every zone as one BIND master-format stream on stdout, as
         `meshbld -d` (and rbldnsd -d) do: blocks as `*.` wildcards, exclusions
         as `CNAME excluded`, wildcards repeated where inner entries would stop
@@ -53,6 +57,12 @@ Commands:
         validated; throughput, latency percentiles, losses (--help for more).
         Also --reflect (the machine's ceiling) and --startup (time to the
         first answer).
+
+A SOURCE is what meshbld takes, loaded by the same code:
+  name:type:file[,file...]        an rbldnsd zone spec (text dataset)
+  name:snapshot:F.mbs[,F.mbs...]  compiled snapshots (warns when one has no
+                                  zone `name'; its own zones are served)
+  F.mbs                           a compiled snapshot
 
 Options (as rbldnsd's):
   -e              accept CIDR entries with host bits set (mask them)
@@ -315,52 +325,35 @@ int Check(const std::vector<std::string>& args) {
   Options o;
   if (!ParseOptions(args, &o)) return 2;
   if (o.rest.empty()) {
-    std::fprintf(stderr, "usage: meshbl check ZONESPEC...|FILE.mbs...\n");
+    std::fprintf(stderr, "usage: meshbl check SOURCE...\n");
     return 2;
   }
-  int rc = 0;
-  std::vector<std::string> specs;
-  for (const auto& s : o.rest) {
-    if (!zone::IsSnapshotPath(s)) {
-      specs.push_back(s);
-      continue;
-    }
-    auto snap = table::Snapshot::Open(s);
-    if (!snap.ok()) {
-      std::fprintf(stderr, "%s\n", std::string(snap.status().message()).c_str());
-      rc = 1;
-    } else {
-      std::printf("%s: ok\n", s.c_str());
-    }
-  }
-  if (!specs.empty()) {
-    std::vector<zone::Diagnostic> warnings;
-    auto image = BuildImage(specs, o.load, &warnings);
-    PrintDiagnostics(warnings);
-    if (!image.ok()) {
-      std::fprintf(stderr, "%s\n", std::string(image.status().message()).c_str());
-      rc = 1;
-    } else if (!warnings.empty()) {
-      std::fprintf(stderr, "meshbl check: %zu problems\n", warnings.size());
-      rc = 1;
-    } else {
-      std::printf("ok: %zu zone specs\n", specs.size());
-    }
-  }
-  return rc;
-}
-
-int Inspect(const std::vector<std::string>& args) {
-  if (args.size() != 1) {
-    std::fprintf(stderr, "usage: meshbl inspect FILE.mbs\n");
-    return 2;
-  }
-  auto opened = table::Snapshot::Open(args[0]);
-  if (!opened.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(opened.status().message()).c_str());
+  auto sources = zone::ParseSourceSpecs(o.rest);
+  if (!sources.ok()) {
+    std::fprintf(stderr, "meshbl: %s\n", std::string(sources.status().message()).c_str());
     return 1;
   }
-  const table::Snapshot& s = **opened;
+  // meshbld's loader: snapshots fully validated, every text warning listed.
+  zone::ZoneLoader loader(*std::move(sources), o.load, /*log=*/false);
+  auto zs = loader.Load();
+  PrintDiagnostics(loader.warnings());
+  for (const std::string& e : loader.errors()) std::fprintf(stderr, "%s\n", e.c_str());
+  if (!zs.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(zs.status().message()).c_str());
+    return 1;
+  }
+  const std::size_t problems = loader.warnings().size() + loader.failed_datasets();
+  if (problems > 0) {
+    std::fprintf(stderr, "meshbl check: %zu problems\n", problems);
+    return 1;
+  }
+  std::printf("ok: %zu sources\n", o.rest.size());
+  return 0;
+}
+
+namespace {
+
+void InspectSnapshot(const table::Snapshot& s) {
   const auto& h = s.header();
   char when[64];
   std::time_t bt = static_cast<std::time_t>(h.build_time);
@@ -398,6 +391,54 @@ int Inspect(const std::vector<std::string>& args) {
     std::printf("  %s  size=%lld mtime=%s (dataset %u)\n", std::string(s.String(src.path)).c_str(),
                 static_cast<long long>(src.size), mt, src.dataset);
   }
+}
+
+}  // namespace
+
+// Every snapshot file of the sources, then the text sources compiled in
+// memory into the image `meshbl compile` would write.
+int Inspect(const std::vector<std::string>& args) {
+  Options o;
+  if (!ParseOptions(args, &o)) return 2;
+  if (o.rest.empty()) {
+    std::fprintf(stderr, "usage: meshbl inspect SOURCE...\n");
+    return 2;
+  }
+  auto sources = zone::ParseSourceSpecs(o.rest);
+  if (!sources.ok()) {
+    std::fprintf(stderr, "meshbl: %s\n", std::string(sources.status().message()).c_str());
+    return 1;
+  }
+  std::vector<std::string> text;
+  for (const zone::SourceSpec& src : *sources) {
+    if (!src.is_snapshot) {
+      text.push_back(src.arg);
+      continue;
+    }
+    for (const std::string& file : src.snapshot_files) {
+      auto opened = table::Snapshot::Open(file);
+      if (!opened.ok()) {
+        std::fprintf(stderr, "%s\n", std::string(opened.status().message()).c_str());
+        return 1;
+      }
+      InspectSnapshot(**opened);
+    }
+  }
+  if (!text.empty()) {
+    std::vector<zone::Diagnostic> warnings;
+    auto image = BuildImage(text, o.load, &warnings);
+    PrintDiagnostics(warnings);
+    if (!image.ok()) {
+      std::fprintf(stderr, "meshbl: %s\n", std::string(image.status().message()).c_str());
+      return 1;
+    }
+    auto built = table::Snapshot::FromImage(std::move(*image), "<text sources>");
+    if (!built.ok()) {
+      std::fprintf(stderr, "meshbl: %s\n", std::string(built.status().message()).c_str());
+      return 1;
+    }
+    InspectSnapshot(**built);
+  }
   return 0;
 }
 
@@ -409,7 +450,7 @@ int Lookup(const std::vector<std::string>& args) {
   std::vector<std::string> rest = o.rest;
   if (rest.size() >= 3 && ParseType(rest.back(), &qtype)) rest.pop_back();
   if (rest.size() < 2) {
-    std::fprintf(stderr, "usage: meshbl lookup FILE.mbs|ZONESPEC... NAME [TYPE]\n");
+    std::fprintf(stderr, "usage: meshbl lookup SOURCE... NAME [TYPE]\n");
     return 2;
   }
   std::string name = rest.back();
@@ -458,7 +499,7 @@ int Dump(const std::vector<std::string>& args) {
   Options o;
   if (!ParseOptions(args, &o)) return 2;
   if (o.rest.empty()) {
-    std::fprintf(stderr, "usage: meshbl dump FILE.mbs|ZONESPEC...\n");
+    std::fprintf(stderr, "usage: meshbl dump SOURCE...\n");
     return 2;
   }
   auto zs = LoadZoneSet(o.rest, o.load);
