@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,7 +14,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "meshbl/daemon/options.h"
+#include "meshbl/dns/address.h"
 #include "meshbl/dns/name.h"
+#include "meshbl/dns/types.h"
 #include "meshbl/table/builder.h"
 #include "meshbl/table/dump.h"
 #include "meshbl/table/query.h"
@@ -83,20 +86,10 @@ struct Options {
 };
 
 bool ParseClient(const std::string& s, table::ClientAddr* c) {
-  in_addr a4;
-  in6_addr a6;
-  if (inet_pton(AF_INET, s.c_str(), &a4) == 1) {
-    *c = {4, ntohl(a4.s_addr), 0, 0};
-    return true;
-  }
-  if (inet_pton(AF_INET6, s.c_str(), &a6) == 1) {
-    c->family = 6;
-    c->hi = c->lo = 0;
-    for (int i = 0; i < 8; ++i) c->hi = (c->hi << 8) | a6.s6_addr[i];
-    for (int i = 8; i < 16; ++i) c->lo = (c->lo << 8) | a6.s6_addr[i];
-    return true;
-  }
-  return false;
+  const std::optional<dns::IpAddress> a = dns::IpAddress::Parse(s);
+  if (!a) return false;
+  *c = {static_cast<std::uint8_t>(a->family()), a->v4(), a->hi(), a->lo()};
+  return true;
 }
 
 // Parses options; returns false (after printing why) on a usage error.
@@ -164,34 +157,12 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> LoadZoneSet(
   return zs;
 }
 
-std::string TypeName(std::uint16_t t) {
-  switch (t) {
-    case table::kTypeA:
-      return "A";
-    case table::kTypeNs:
-      return "NS";
-    case table::kTypeSoa:
-      return "SOA";
-    case table::kTypeMx:
-      return "MX";
-    case table::kTypeTxt:
-      return "TXT";
-    case table::kTypeAaaa:
-      return "AAAA";
-    case table::kTypeAny:
-      return "ANY";
-    default:
-      return absl::StrFormat("TYPE%d", t);
-  }
-}
+std::string TypeName(std::uint16_t t) { return std::string(dns::TypeText(t).view()); }
 
 bool ParseType(const std::string& s, std::uint16_t* t) {
-  for (std::uint16_t c : {table::kTypeA, table::kTypeNs, table::kTypeSoa, table::kTypeMx,
-                          table::kTypeTxt, table::kTypeAaaa, table::kTypeAny}) {
-    if (absl::EqualsIgnoreCase(s, TypeName(c))) {
-      *t = c;
-      return true;
-    }
+  if (const std::optional<std::uint16_t> v = dns::TypeFromName(s)) {
+    *t = *v;
+    return true;
   }
   int v;
   if (absl::SimpleAtoi(s, &v) && v >= 0 && v <= 65535) {
@@ -259,24 +230,6 @@ std::string RdataText(const table::Rr& rr, std::span<const std::uint8_t> rd) {
   std::string hex = "\\# " + std::to_string(rd.size()) + " ";
   for (auto b : rd) absl::StrAppendFormat(&hex, "%02x", b);
   return hex;
-}
-
-const char* RcodeName(table::Rcode r) {
-  switch (r) {
-    case table::Rcode::kNoError:
-      return "NOERROR";
-    case table::Rcode::kFormErr:
-      return "FORMERR";
-    case table::Rcode::kServFail:
-      return "SERVFAIL";
-    case table::Rcode::kNxDomain:
-      return "NXDOMAIN";
-    case table::Rcode::kNotImp:
-      return "NOTIMP";
-    case table::Rcode::kRefused:
-      return "REFUSED";
-  }
-  return "?";
 }
 
 }  // namespace
@@ -478,8 +431,8 @@ int Lookup(const std::vector<std::string>& args) {
     std::printf(";; dropped (acl ignore)\n");
     return 0;
   }
-  std::printf(";; %s %s %s%s\n", owner.c_str(), TypeName(qtype).c_str(), RcodeName(answer->rcode),
-              answer->aa ? " aa" : "");
+  std::printf(";; %s %s %s%s\n", owner.c_str(), TypeName(qtype).c_str(),
+              std::string(dns::RcodeText(answer->rcode).view()).c_str(), answer->aa ? " aa" : "");
   auto print = [&](const char* section, const table::Rr* rrs, int n, const std::string& who) {
     if (n == 0) return;
     std::printf(";; %s\n", section);
