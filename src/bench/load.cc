@@ -16,11 +16,13 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "bench/socket_util.h"
 #include "meshbl/bench/validate.h"
+#include "meshbl/dns/address.h"
 #include "meshbl/util/mapped_file.h"
 
 #ifndef UDP_SEGMENT
@@ -688,22 +690,10 @@ bool ParseHostPort(const std::string& text, sockaddr_storage* out, socklen_t* le
   char* end = nullptr;
   const unsigned long p = std::strtoul(port.c_str(), &end, 10);
   if (port.empty() || *end != '\0' || p == 0 || p > 65535) return false;
-  *out = {};
-  auto* a4 = reinterpret_cast<sockaddr_in*>(out);
-  auto* a6 = reinterpret_cast<sockaddr_in6*>(out);
-  if (inet_pton(AF_INET, host.c_str(), &a4->sin_addr) == 1) {
-    a4->sin_family = AF_INET;
-    a4->sin_port = htons(static_cast<std::uint16_t>(p));
-    *len = sizeof(sockaddr_in);
-    return true;
-  }
-  if (inet_pton(AF_INET6, host.c_str(), &a6->sin6_addr) == 1) {
-    a6->sin6_family = AF_INET6;
-    a6->sin6_port = htons(static_cast<std::uint16_t>(p));
-    *len = sizeof(sockaddr_in6);
-    return true;
-  }
-  return false;
+  const std::optional<dns::IpAddress> a = dns::IpAddress::Parse(host);
+  if (!a) return false;
+  *len = a->ToSockaddr(static_cast<std::uint16_t>(p), out);
+  return true;
 }
 
 }  // namespace meshbl::bench

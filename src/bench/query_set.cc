@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <sstream>
 
@@ -14,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "meshbl/dns/name.h"
+#include "meshbl/dns/types.h"
 #include "meshbl/table/format.h"
 #include "meshbl/table/query.h"
 
@@ -24,18 +26,6 @@ namespace f = table::format;
 namespace {
 
 constexpr std::size_t kHeader = 12;
-
-struct TypeName {
-  std::uint16_t type;
-  const char* name;
-};
-constexpr TypeName kTypes[] = {{1, "A"},    {2, "NS"},   {5, "CNAME"}, {6, "SOA"},
-                               {12, "PTR"}, {15, "MX"},  {16, "TXT"},  {28, "AAAA"},
-                               {33, "SRV"}, {99, "SPF"}, {255, "ANY"}};
-
-constexpr const char* kRcodes[] = {
-    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
-    "NXRRSET", "NOTAUTH", "NOTZONE",  "RCODE11",  "RCODE12", "RCODE13", "RCODE14",  "RCODE15"};
 
 }  // namespace
 
@@ -85,31 +75,16 @@ void QuerySet::GroupBySize(std::size_t run, std::uint64_t seed) {
 }
 
 bool ParseQtype(std::string_view text, std::uint16_t* out) {
-  const std::string upper = absl::AsciiStrToUpper(std::string(text));
-  for (const auto& t : kTypes) {
-    if (upper == t.name) {
-      *out = t.type;
-      return true;
-    }
-  }
-  unsigned n = 0;
-  if (upper.size() > 4 && upper.compare(0, 4, "TYPE") == 0 &&
-      absl::SimpleAtoi(std::string(upper.substr(4)), &n) && n > 0 && n < 65536) {
-    *out = static_cast<std::uint16_t>(n);
-    return true;
-  }
-  return false;
+  const std::optional<std::uint16_t> t = dns::TypeFromName(text);
+  if (!t || *t == 0) return false;
+  *out = *t;
+  return true;
 }
 
-std::string QtypeName(std::uint16_t qtype) {
-  for (const auto& t : kTypes) {
-    if (t.type == qtype) return t.name;
-  }
-  return absl::StrCat("TYPE", qtype);
-}
+std::string QtypeName(std::uint16_t qtype) { return std::string(dns::TypeText(qtype).view()); }
 
 std::string RcodeName(unsigned rcode) {
-  if (rcode < 16) return kRcodes[rcode];
+  if (rcode < 16) return std::string(dns::RcodeText(static_cast<std::uint16_t>(rcode)).view());
   if (rcode == kExpectNoErrorOrNxDomain) return "NOERROR|NXDOMAIN";
   if (rcode == kExpectAnyRcode) return "any";
   return absl::StrCat("RCODE", rcode);
@@ -125,11 +100,9 @@ bool ParseExpectRcode(std::string_view text, std::uint8_t* out) {
     *out = kExpectNoErrorOrNxDomain;
     return true;
   }
-  for (unsigned r = 0; r < 16; ++r) {
-    if (upper == kRcodes[r]) {
-      *out = static_cast<std::uint8_t>(r);
-      return true;
-    }
+  if (const std::optional<dns::Rcode> r = dns::RcodeFromName(text)) {
+    *out = static_cast<std::uint8_t>(*r);
+    return true;
   }
   return false;
 }

@@ -3,10 +3,13 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <pwd.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -38,6 +41,8 @@
 #include "meshbl/table/dump.h"
 #include "meshbl/table/swap.h"
 #include "meshbl/util/log.h"
+#include "meshbl/zone/source.h"
+#include "meshbl/zone/zone_loader.h"
 
 namespace meshbl::daemon {
 using server::FamilyHint;
@@ -216,13 +221,35 @@ absl::Status SetEffective(const Creds& c, bool to_user) {
   return absl::OkStatus();
 }
 
+// After setuid, keeps CAP_LEASE alone in this thread's permitted set (not
+// effective): MappedFile raises it just for the moment it takes a read lease
+// on a data file the `-u` user does not own, so that files loaded after the
+// drop (reloads, `-q` loads) are leased instead of copied. Threads created
+// later (the reloader) inherit it; the workers, started before, keep none.
+void KeepOnlyLeaseCapability() {
+  __user_cap_header_struct hdr{};
+  hdr.version = _LINUX_CAPABILITY_VERSION_3;
+  __user_cap_data_struct data[2]{};
+  data[0].permitted = 1u << CAP_LEASE;
+  if (syscall(SYS_capset, &hdr, data) != 0) {
+    LogWarning(absl::StrCat("unable to keep CAP_LEASE: ", Errno(),
+                            " (files loaded from now on are copied, not leased)"));
+  }
+}
+
 absl::Status DropPrivileges(const Creds& c) {
   if (!c.change) return absl::OkStatus();
   if (setgroups(1, &c.gid) != 0 || setgid(c.gid) != 0) {
     return absl::InvalidArgumentError(absl::StrCat("unable to setgid(", c.gid, "): ", Errno()));
   }
+  const bool root = geteuid() == 0;
+  if (root) (void)prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
   if (setuid(c.uid) != 0) {
     return absl::InvalidArgumentError(absl::StrCat("unable to setuid(", c.uid, "): ", Errno()));
+  }
+  if (root) {
+    (void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+    KeepOnlyLeaseCapability();
   }
   return absl::OkStatus();
 }
@@ -354,7 +381,7 @@ int ControlLoop(const Running& r, const sigset_t& mask) {
 
 // -d: loads every zone, writes them to stdout as one BIND master-format
 // stream and exits (no socket, no daemon); rbldnsd applies -r and -w first.
-int DumpAndExit(const DaemonOptions& o, std::vector<SourceSpec> sources) {
+int DumpAndExit(const DaemonOptions& o, std::vector<zone::SourceSpec> sources) {
   LogAllToStderr();
   if (!o.root_dir.empty() && (chdir(o.root_dir.c_str()) != 0 || chroot(o.root_dir.c_str()) != 0)) {
     return Fatal(absl::StrCat("unable to chroot to ", o.root_dir, ": ", Errno()));
@@ -383,7 +410,7 @@ int DumpAndExit(const DaemonOptions& o, std::vector<SourceSpec> sources) {
 
 int RunDaemon(const DaemonOptions& o) {
   LogToStdio();
-  auto sources = ParseSourceSpecs(o.zone_specs);
+  auto sources = zone::ParseSourceSpecs(o.zone_specs);
   if (!sources.ok()) return Fatal(std::string(sources.status().message()));
   if (o.dump) return DumpAndExit(o, *std::move(sources));
   if (o.listen.empty()) return Fatal("no address to listen on (-b option) specified");

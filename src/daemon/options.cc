@@ -1,4 +1,4 @@
-// meshbld's command line, driven by the one option table in options.h.
+// meshbld's command line, driven by the one option schema in options.h.
 #include "meshbl/daemon/options.h"
 
 #include <getopt.h>
@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
 namespace meshbl::daemon {
@@ -30,34 +31,110 @@ constexpr const char* kDatasetTypes[][2] = {
     {"combined", "several datasets/subzones combined"},
     {"generic", "generic simplified bind-format"},
     {"acl", "Access Control List dataset"},
-    {"snapshot", "compiled meshbl snapshot (meshbl compile); serves its own zones"},
+    {"snapshot", "compiled meshbl snapshot (meshbl compile), or F.mbs alone; serves its own zones"},
 };
 
-// "-b" or "--threads" as the option is spelled on the command line.
-std::string Spelling(const OptionSpec& o) {
-  if (o.id < 256) return absl::StrCat("-", std::string(1, static_cast<char>(o.id)));
-  return absl::StrCat("--", o.long_name);
+// getopt_long's value for kOptions[i]: the short letter, or 256 + i.
+int GetoptId(std::size_t i) {
+  return kOptions[i].id == kLongOnly ? kLongOnly + static_cast<int>(i) : kOptions[i].id;
+}
+
+bool TakesArgument(const OptionSpec& o) {
+  return o.type != OptionType::kFlag && o.type != OptionType::kCount;
 }
 
 std::string OptString() {
   std::string s = ":";  // report a missing argument as ':'
   for (const OptionSpec& o : kOptions) {
-    if (o.id >= 256) continue;
+    if (o.id == kLongOnly) continue;
     s.push_back(static_cast<char>(o.id));
-    if (o.arg != nullptr) s.push_back(':');
+    if (TakesArgument(o)) s.push_back(':');
   }
   return s;
 }
 
 std::vector<option> LongOptions() {
   std::vector<option> v;
-  for (const OptionSpec& o : kOptions) {
+  for (std::size_t i = 0; i < std::size(kOptions); ++i) {
+    const OptionSpec& o = kOptions[i];
     if (o.long_name == nullptr) continue;
-    v.push_back(
-        option{o.long_name, o.arg != nullptr ? required_argument : no_argument, nullptr, o.id});
+    v.push_back(option{o.long_name, TakesArgument(o) ? required_argument : no_argument, nullptr,
+                       GetoptId(i)});
   }
   v.push_back(option{nullptr, 0, nullptr, 0});
   return v;
+}
+
+absl::Status BadValue(const OptionSpec& o, std::string_view arg, std::string_view why) {
+  if (o.rbldnsd_error != nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(o.rbldnsd_error, " `", Absl(arg), "'"));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(OptionSpelling(o), ": ", Absl(why)));
+}
+
+// Applies one occurrence of `o` with argument `arg` ("" for flags) to `d`,
+// checking the schema's type and range.
+absl::Status ApplyOption(const OptionSpec& o, std::string_view arg, DaemonOptions* d) {
+  switch (o.type) {
+    case OptionType::kFlag:
+      if (o.apply != nullptr) return o.apply(arg, d);
+      if (o.bool_member != nullptr) d->*o.bool_member = o.flag_value != 0;
+      if (o.int_member != nullptr) d->*o.int_member = o.flag_value;
+      return absl::OkStatus();
+    case OptionType::kCount:
+      ++(d->*o.int_member);
+      return absl::OkStatus();
+    case OptionType::kInt: {
+      // Strictly decimal: no sign but '-', no blanks, no base prefix.
+      const std::string_view digits = !arg.empty() && arg[0] == '-' ? arg.substr(1) : arg;
+      const bool decimal =
+          !digits.empty() && digits.find_first_not_of("0123456789") == std::string_view::npos;
+      std::int64_t v = 0;
+      if (!decimal || !absl::SimpleAtoi(Absl(arg), &v)) {
+        return BadValue(o, arg, absl::StrCat("`", Absl(arg), "' is not a number"));
+      }
+      if (v < o.min || v > o.max) {
+        return BadValue(o, arg, absl::StrCat(v, " is out of range ", o.min, "..", o.max));
+      }
+      d->*o.int_member = static_cast<int>(v);
+      return absl::OkStatus();
+    }
+    case OptionType::kDuration: {
+      std::uint32_t v = 0;
+      if (!ParseTimeValue(arg, &v)) {
+        return BadValue(o, arg,
+                        absl::StrCat("`", Absl(arg),
+                                     "' is not a time (digits with an optional unit s, m, h, "
+                                     "d or w)"));
+      }
+      if (v < o.min || v > o.max) {
+        return BadValue(o, arg,
+                        absl::StrCat(Absl(arg), " is out of range ", FormatSeconds(o.min), "..",
+                                     FormatSeconds(o.max)));
+      }
+      d->*o.seconds_member = v;
+      return absl::OkStatus();
+    }
+    case OptionType::kString:
+      d->*o.string_member = std::string(arg);
+      return absl::OkStatus();
+    case OptionType::kEnum:
+      for (absl::string_view c : absl::StrSplit(o.choices, '|')) {
+        if (c == Absl(arg)) {
+          d->*o.string_member = std::string(arg);
+          return absl::OkStatus();
+        }
+      }
+      return BadValue(o, arg,
+                      absl::StrCat("`", Absl(arg), "' is not one of ",
+                                   absl::StrJoin(absl::StrSplit(o.choices, '|'), ", ")));
+    case OptionType::kList:
+      (d->*o.list_member).emplace_back(arg);
+      return absl::OkStatus();
+    case OptionType::kCustom:
+      return o.apply(arg, d);
+  }
+  return absl::OkStatus();
 }
 
 ParseResult Fail(std::string message) {
@@ -65,13 +142,6 @@ ParseResult Fail(std::string message) {
   r.exit_code = 1;
   r.error = std::move(message);
   return r;
-}
-
-bool ParseInt(std::string_view s, int min, int max, int* out) {
-  int v;
-  if (!absl::SimpleAtoi(Absl(s), &v) || v < min || v > max) return false;
-  *out = v;
-  return true;
 }
 
 }  // namespace
@@ -166,15 +236,104 @@ bool SyslogFacilityFromName(std::string_view name, int* facility) {
   return false;
 }
 
+namespace options_internal {
+
+absl::Status ApplyTtl(std::string_view arg, DaemonOptions* o) {
+  return ParseTtlSpec(arg, &o->load);
+}
+
+absl::Status ApplyFacility(std::string_view arg, DaemonOptions* o) {
+  if (!SyslogFacilityFromName(arg, &o->syslog_facility)) {
+    return absl::InvalidArgumentError(absl::StrCat("log facility ", Absl(arg), " is not valid"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyQueryLog(std::string_view arg, DaemonOptions* o) {
+  o->query_log_unbuffered = !arg.empty() && arg[0] == '+';
+  o->query_log = std::string(o->query_log_unbuffered ? arg.substr(1) : arg);
+  return absl::OkStatus();
+}
+
+absl::Status ApplyStatsFile(std::string_view arg, DaemonOptions* o) {
+  o->stats_relative = !arg.empty() && arg[0] == '+';
+  o->stats_file = std::string(o->stats_relative ? arg.substr(1) : arg);
+  return absl::OkStatus();
+}
+
+absl::Status ApplyExtension(std::string_view, DaemonOptions*) {
+  return absl::InvalidArgumentError("extension support is not compiled in");
+}
+
+absl::Status ApplyHostBits(std::string_view, DaemonOptions* o) {
+  o->load.accept_host_bits = true;
+  return absl::OkStatus();
+}
+
+absl::Status ApplyNoGzip(std::string_view, DaemonOptions* o) {
+  o->load.allow_gzip = false;
+  return absl::OkStatus();
+}
+
+}  // namespace options_internal
+
+std::string OptionSpelling(const OptionSpec& o) {
+  if (o.id != kLongOnly) return absl::StrCat("-", std::string(1, static_cast<char>(o.id)));
+  return absl::StrCat("--", o.long_name);
+}
+
+std::string OptionArgName(const OptionSpec& o) {
+  if (o.type == OptionType::kEnum) return o.choices;
+  return o.arg != nullptr ? o.arg : "";
+}
+
+std::string FormatSeconds(std::int64_t seconds) {
+  static constexpr struct {
+    std::int64_t size;
+    char unit;
+  } kUnits[] = {{604800, 'w'}, {86400, 'd'}, {3600, 'h'}, {60, 'm'}};
+  for (const auto& u : kUnits) {
+    if (seconds != 0 && seconds % u.size == 0) {
+      return absl::StrCat(seconds / u.size, std::string(1, u.unit));
+    }
+  }
+  return absl::StrCat(seconds, "s");
+}
+
+std::string OptionFacts(const OptionSpec& o) {
+  if (o.rbldnsd_help) return "";
+  std::vector<std::string> facts;
+  if (o.type == OptionType::kInt) facts.push_back(absl::StrCat(o.min, "..", o.max));
+  if (o.type == OptionType::kDuration) {
+    facts.push_back(absl::StrCat(FormatSeconds(o.min), "..", FormatSeconds(o.max)));
+  }
+  if (o.default_value != nullptr) facts.push_back(absl::StrCat("default ", o.default_value));
+  if (facts.empty()) return "";
+  return absl::StrCat("(", absl::StrJoin(facts, ", "), ")");
+}
+
+DaemonOptions DefaultOptions() {
+  DaemonOptions d;
+  for (const OptionSpec& o : kOptions) {
+    if (o.default_value == nullptr) continue;
+    // The schema's defaults are valid values (options_test checks each).
+    (void)ApplyOption(o, o.default_value, &d);
+  }
+  return d;
+}
+
 std::string UsageText() {
   std::string s =
       absl::StrCat(kProgramName, ": rbl dns daemon version ", kVersionText, "\n",
                    "Usage is: ", kProgramName, " options zonespec...\n", "where options are:\n");
   for (const OptionSpec& o : kOptions) {
-    std::string head = Spelling(o);
-    if (o.id < 256 && o.long_name != nullptr) absl::StrAppend(&head, ", --", o.long_name);
-    if (o.arg != nullptr) absl::StrAppend(&head, " ", o.arg);
-    std::vector<absl::string_view> lines = absl::StrSplit(o.help, '\n');
+    std::string head = OptionSpelling(o);
+    if (o.id != kLongOnly && o.long_name != nullptr) absl::StrAppend(&head, ", --", o.long_name);
+    if (TakesArgument(o)) absl::StrAppend(&head, " ", OptionArgName(o));
+    std::vector<std::string> lines = absl::StrSplit(o.help, '\n');
+    if (const std::string facts = OptionFacts(o); !facts.empty()) {
+      absl::StrAppend(&lines.back(), " ", facts);
+    }
     absl::StrAppend(&s, " ", head, " - ", lines[0], "\n");
     for (std::size_t i = 1; i < lines.size(); ++i) absl::StrAppend(&s, "  ", lines[i], "\n");
   }
@@ -189,14 +348,18 @@ std::string UsageText() {
 std::string ManPageOptions() {
   std::string s;
   for (const OptionSpec& o : kOptions) {
-    std::string head = absl::StrCat("`", Spelling(o));
-    if (o.arg != nullptr) absl::StrAppend(&head, " ", o.arg);
+    std::string head = absl::StrCat("`", OptionSpelling(o));
+    if (TakesArgument(o)) absl::StrAppend(&head, " ", OptionArgName(o));
     absl::StrAppend(&head, "`");
-    if (o.id < 256 && o.long_name != nullptr) absl::StrAppend(&head, ", `--", o.long_name, "`");
+    if (o.id != kLongOnly && o.long_name != nullptr) {
+      absl::StrAppend(&head, ", `--", o.long_name, "`");
+    }
     std::string help = o.help;
     for (char& c : help) {
       if (c == '\n') c = ' ';
     }
+    if (const std::string facts = OptionFacts(o); !facts.empty())
+      absl::StrAppend(&help, " ", facts);
     absl::StrAppend(&s, "* ", head, ": ", help, ".\n");
   }
   absl::StrAppend(&s, "\nDataset types:\n\n");
@@ -205,14 +368,13 @@ std::string ManPageOptions() {
 }
 
 ParseResult ParseCommandLine(int argc, char* const argv[], DaemonOptions* out) {
-  DaemonOptions o;
-  o.syslog_facility = LOG_DAEMON;
   if (argc <= 1) {
     ParseResult r;
     r.exit_code = 1;
     r.stdout_text = UsageText();
     return r;
   }
+  DaemonOptions o = DefaultOptions();
   const std::string optstring = OptString();
   const std::vector<option> longopts = LongOptions();
   opterr = 0;
@@ -223,133 +385,32 @@ ParseResult ParseCommandLine(int argc, char* const argv[], DaemonOptions* out) {
     const int c = getopt_long(argc, argv, optstring.c_str(), longopts.data(), &longindex);
     if (c == -1) break;
     const std::string_view arg = optarg != nullptr ? std::string_view(optarg) : "";
-    switch (c) {
-      case 'u':
-        o.user = std::string(arg);
-        break;
-      case 'r':
-        o.root_dir = std::string(arg);
-        break;
-      case 'w':
-        o.work_dir = std::string(arg);
-        break;
-      case 'b':
-        o.listen.emplace_back(arg);
-        break;
-      case '4':
-        o.family = 4;
-        break;
-      case '6':
-        o.family = 6;
-        break;
-      case 't':
-        if (absl::Status st = ParseTtlSpec(arg, &o.load); !st.ok()) {
-          return Fail(std::string(st.message()));
-        }
-        break;
-      case 'v':
-        ++o.version_mode;
-        break;
-      case 'e':
-        o.load.accept_host_bits = true;
-        break;
-      case 'c':
-        if (!ParseTimeValue(arg, &o.check_interval)) {
-          return Fail(absl::StrCat("invalid check interval (-c) value `", Absl(arg), "'"));
-        }
-        break;
-      case 'p':
-        o.pid_file = std::string(arg);
-        break;
-      case 'n':
-        o.foreground = true;
-        break;
-      case 'f':
-        break;  // reference §9: accepted and ignored
-      case 'q':
-        o.quick = true;
-        break;
-      case 'l':
-        o.query_log_unbuffered = !arg.empty() && arg[0] == '+';
-        o.query_log = std::string(o.query_log_unbuffered ? arg.substr(1) : arg);
-        break;
-      case 's':
-        o.stats_relative = !arg.empty() && arg[0] == '+';
-        o.stats_file = std::string(o.stats_relative ? arg.substr(1) : arg);
-        break;
-      case 'a':
-        o.lazy = true;
-        break;
-      case 'A':
-        o.lazy = false;
-        break;
-      case 'F':
-        if (!SyslogFacilityFromName(arg, &o.syslog_facility)) {
-          return Fail(absl::StrCat("log facility ", Absl(arg), " is not valid"));
-        }
-        break;
-      case 'C':
-        o.load.allow_gzip = false;
-        break;
-      case 'x':
-      case 'X':
-        return Fail("extension support is not compiled in");
-      case 'd':
-        o.dump = true;
-        break;
-      case kOptThreads:
-        if (!ParseInt(arg, 1, 1024, &o.threads)) {
-          return Fail(absl::StrCat("invalid --threads value `", Absl(arg), "'"));
-        }
-        break;
-      case kOptTcpIdle:
-        if (!ParseTimeValue(arg, &o.tcp_idle_seconds) || o.tcp_idle_seconds == 0) {
-          return Fail(absl::StrCat("invalid --tcp-idle value `", Absl(arg), "'"));
-        }
-        break;
-      case kOptTcpMaxConn:
-        if (!ParseInt(arg, 1, 1 << 20, &o.tcp_max_conn)) {
-          return Fail(absl::StrCat("invalid --tcp-max-conn value `", Absl(arg), "'"));
-        }
-        break;
-      case kOptTcpQueryTimeout:
-        if (!ParseTimeValue(arg, &o.tcp_query_timeout_seconds) ||
-            o.tcp_query_timeout_seconds == 0) {
-          return Fail(absl::StrCat("invalid --tcp-query-timeout value `", Absl(arg), "'"));
-        }
-        break;
-      case kOptTcpMaxConnPerIp:
-        if (!ParseInt(arg, 0, 1 << 20, &o.tcp_max_conn_per_ip)) {
-          return Fail(absl::StrCat("invalid --tcp-max-conn-per-ip value `", Absl(arg), "'"));
-        }
-        break;
-      case kOptUdpBackend:
-        if (arg != "auto" && arg != "uring" && arg != "mmsg") {
-          return Fail(absl::StrCat("invalid --udp-backend value `", Absl(arg),
-                                   "' (want auto, uring or mmsg)"));
-        }
-        o.udp_backend = std::string(arg);
-        break;
-      case 'h': {
-        ParseResult r;
-        r.exit_code = 0;
-        r.stdout_text = UsageText();
-        return r;
-      }
-      case ':': {
-        // A missing argument: getopt leaves the option in optopt.
-        std::string name = optopt != 0 && optopt < 256
-                               ? absl::StrFormat("-- '%c'", static_cast<char>(optopt))
-                               : absl::StrCat("'", argv[optind - 1], "'");
-        return Fail(absl::StrCat("option requires an argument ", name, "\n", kProgramName, ": ",
-                                 help_hint));
-      }
-      default: {
-        std::string what =
-            optopt != 0 ? absl::StrFormat("invalid option -- '%c'", static_cast<char>(optopt))
-                        : absl::StrCat("unrecognized option '", argv[optind - 1], "'");
-        return Fail(absl::StrCat(what, "\n", kProgramName, ": ", help_hint));
-      }
+    if (c == 'h') {
+      ParseResult r;
+      r.exit_code = 0;
+      r.stdout_text = UsageText();
+      return r;
+    }
+    if (c == ':') {
+      // A missing argument: getopt leaves the option in optopt.
+      std::string name = optopt != 0 && optopt < kLongOnly
+                             ? absl::StrFormat("-- '%c'", static_cast<char>(optopt))
+                             : absl::StrCat("'", argv[optind - 1], "'");
+      return Fail(
+          absl::StrCat("option requires an argument ", name, "\n", kProgramName, ": ", help_hint));
+    }
+    const OptionSpec* spec = nullptr;
+    for (std::size_t i = 0; i < std::size(kOptions); ++i) {
+      if (c != '?' && GetoptId(i) == c) spec = &kOptions[i];
+    }
+    if (spec == nullptr) {
+      std::string what = optopt != 0
+                             ? absl::StrFormat("invalid option -- '%c'", static_cast<char>(optopt))
+                             : absl::StrCat("unrecognized option '", argv[optind - 1], "'");
+      return Fail(absl::StrCat(what, "\n", kProgramName, ": ", help_hint));
+    }
+    if (absl::Status st = ApplyOption(*spec, arg, &o); !st.ok()) {
+      return Fail(std::string(st.message()));
     }
   }
   for (int i = optind; i < argc; ++i) o.zone_specs.emplace_back(argv[i]);

@@ -5,9 +5,6 @@ namespace meshbl::dns {
 
 namespace {
 
-constexpr std::uint16_t kTypeNs = 2;
-constexpr std::uint16_t kTypeSoa = 6;
-constexpr std::uint16_t kTypeMx = 15;
 constexpr std::size_t kMaxSectionRrs = 0xfffe;  // one left for the OPT RR
 
 // Reads an uncompressed name from rdata; false if malformed or compressed.

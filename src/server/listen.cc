@@ -8,8 +8,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "meshbl/dns/address.h"
 
 namespace meshbl::server {
 
@@ -81,17 +83,9 @@ void ListenAddress::set_port(std::uint16_t port) noexcept {
 }
 
 std::string ListenAddress::ToString() const {
-  char host[INET6_ADDRSTRLEN] = "?";
-  if (addr.ss_family == AF_INET) {
-    sockaddr_in sin;
-    std::memcpy(&sin, &addr, sizeof(sin));
-    ::inet_ntop(AF_INET, &sin.sin_addr, host, sizeof(host));
-  } else if (addr.ss_family == AF_INET6) {
-    sockaddr_in6 sin6;
-    std::memcpy(&sin6, &addr, sizeof(sin6));
-    ::inet_ntop(AF_INET6, &sin6.sin6_addr, host, sizeof(host));
-  }
-  return absl::StrCat(host, "/", port());
+  const std::optional<dns::IpAddress> a =
+      dns::IpAddress::FromSockaddr(reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
+  return absl::StrCat(a ? a->ToString() : "?", "/", port());
 }
 
 bool operator==(const ListenAddress& a, const ListenAddress& b) noexcept {
@@ -175,26 +169,14 @@ absl::StatusOr<std::vector<ListenAddress>> ResolveListenSpecs(const std::vector<
 
 table::ClientAddr ClientFromSockaddr(const sockaddr* sa) noexcept {
   table::ClientAddr c;
-  if (sa->sa_family == AF_INET) {
-    sockaddr_in sin;
-    std::memcpy(&sin, sa, sizeof(sin));
-    c.family = 4;
-    c.v4 = ntohl(sin.sin_addr.s_addr);
-  } else if (sa->sa_family == AF_INET6) {
-    sockaddr_in6 sin6;
-    std::memcpy(&sin6, sa, sizeof(sin6));
-    const std::uint8_t* b = sin6.sin6_addr.s6_addr;
-    static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (std::memcmp(b, kMapped, sizeof(kMapped)) == 0) {
-      c.family = 4;
-      c.v4 = (std::uint32_t{b[12]} << 24) | (std::uint32_t{b[13]} << 16) |
-             (std::uint32_t{b[14]} << 8) | b[15];
-      return c;
-    }
-    c.family = 6;
-    for (int i = 0; i < 8; ++i) c.hi = (c.hi << 8) | b[i];
-    for (int i = 8; i < 16; ++i) c.lo = (c.lo << 8) | b[i];
-  }
+  const std::optional<dns::IpAddress> a = dns::IpAddress::FromSockaddr(
+      sa, sa->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
+  if (!a) return c;
+  const dns::IpAddress ip = a->Unmapped();  // ::ffff:a.b.c.d is the IPv4 client
+  c.family = static_cast<std::uint8_t>(ip.family());
+  c.v4 = ip.v4();
+  c.hi = ip.hi();
+  c.lo = ip.lo();
   return c;
 }
 

@@ -24,7 +24,6 @@ using table::Rcode;
 using table::Rr;
 
 constexpr std::uint8_t kExtRcodeBadVers = 1;  // extended rcode 16 = (1 << 4) | 0
-constexpr std::uint16_t kTypeTsig = 250;      // 250..254 (TKEY, TSIG, IXFR, AXFR, MAILB...)
 
 constexpr std::uint8_t kVersionBind[] = {7,   'v', 'e', 'r', 's', 'i', 'o',
                                          'n', 4,   'b', 'i', 'n', 'd'};
@@ -242,7 +241,7 @@ Verdict Respond(const table::ZoneSet* zones, const ResponderConfig& cfg,
     } else {
       refuse(Rcode::kRefused);
     }
-  } else if (q.qtype >= kTypeTsig && q.qtype != table::kTypeAny) {
+  } else if (q.qtype >= dns::kTypeTsig && q.qtype != table::kTypeAny) {
     refuse(Rcode::kNotImp);  // §5 step 6
   } else if (zones == nullptr) {
     refuse(Rcode::kServFail);  // nothing loaded yet

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "meshbl/dns/address.h"
 #include "meshbl/dns/name.h"
 #include "meshbl/table/ip_text.h"
 #include "table/flat_table.h"
@@ -207,12 +208,7 @@ void ParseSubject(std::span<const std::uint8_t> rel, bool map_ip4, Subject* s) n
     s->ip4 = true;
   } else if (ParseIp6Labels(rel, &s->hi, &s->lo)) {
     s->ip6 = true;
-    std::uint8_t b[16];
-    for (int k = 0; k < 8; ++k) {
-      b[k] = static_cast<std::uint8_t>(s->hi >> (56 - 8 * k));
-      b[8 + k] = static_cast<std::uint8_t>(s->lo >> (56 - 8 * k));
-    }
-    s->text6_len = FormatIp6(b, s->text6);
+    s->text6_len = FormatIp6(dns::IpAddress::V6(s->hi, s->lo).bytes().data(), s->text6);
     if (map_ip4) {
       if ((s->hi >> 48) == 0x2002) {  // 6to4: 2002:AABB:CCDD::/16, IPv6 stays valid
         s->ip4 = true;
@@ -781,12 +777,8 @@ void Resolve(const ZoneSet& zones, const QueryOptions& options, const Query& q,
     if (q.client.family == 4) {
       ctx.client_len = FormatIp4(q.client.v4, ctx.client_text);
     } else if (q.client.family == 6) {
-      std::uint8_t b[16];
-      for (int k = 0; k < 8; ++k) {
-        b[k] = static_cast<std::uint8_t>(q.client.hi >> (56 - 8 * k));
-        b[8 + k] = static_cast<std::uint8_t>(q.client.lo >> (56 - 8 * k));
-      }
-      ctx.client_len = FormatIp6(b, ctx.client_text);
+      ctx.client_len =
+          FormatIp6(dns::IpAddress::V6(q.client.hi, q.client.lo).bytes().data(), ctx.client_text);
     }
   }
 

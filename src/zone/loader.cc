@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "meshbl/dns/address.h"
 #include "meshbl/dns/name.h"
 #include "meshbl/table/builder.h"
 #include "meshbl/table/types.h"
@@ -50,15 +51,9 @@ const Value& BuiltinDefault() {
   return v;
 }
 
-std::string Ip4Text(std::uint32_t a) {
-  return absl::StrCat(a >> 24, ".", (a >> 16) & 255, ".", (a >> 8) & 255, ".", a & 255);
-}
+std::string Ip4Text(std::uint32_t a) { return dns::IpAddress::V4(a).ToString(); }
 
-std::string Ip6Text(const Ip6Addr& a) {
-  char buf[INET6_ADDRSTRLEN];
-  if (inet_ntop(AF_INET6, a.data(), buf, sizeof(buf)) == nullptr) return "?";
-  return buf;
-}
+std::string Ip6Text(const Ip6Addr& a) { return dns::IpAddress::V6(a).ToString(); }
 
 // State shared by everything parsed during one dataset load.
 struct LoadContext {

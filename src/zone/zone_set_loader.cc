@@ -1,15 +1,20 @@
-// Sources given on a command line (zone specs and snapshot files) into a
-// ZoneSet: shared by `meshbl compile/check/lookup` and `meshbl bench --data`.
-#include <ctime>
+// Command-line sources into a ZoneSet or a compiled image, for the `meshbl`
+// commands: both through zone/source.h's grammar, LoadZoneSet through the
+// daemon's loader (ZoneLoader).
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "meshbl/table/snapshot.h"
 #include "meshbl/table/zone_set.h"
 #include "meshbl/util/status_macros.h"
 #include "meshbl/zone/loader.h"
+#include "meshbl/zone/source.h"
+#include "meshbl/zone/zone_loader.h"
 
 namespace meshbl::zone {
 
@@ -22,10 +27,15 @@ absl::StatusOr<std::vector<std::uint8_t>> BuildImage(std::span<const std::string
                                                      const LoadOptions& options,
                                                      std::vector<Diagnostic>* warnings,
                                                      std::int64_t now) {
+  MESHBL_ASSIGN_OR_RETURN(std::vector<SourceSpec> sources,
+                          ParseSourceSpecs(std::vector<std::string>(specs.begin(), specs.end())));
   std::vector<ZoneSpec> parsed;
-  for (const auto& s : specs) {
-    MESHBL_ASSIGN_OR_RETURN(ZoneSpec z, ParseZoneSpec(s));
-    parsed.push_back(std::move(z));
+  for (SourceSpec& s : sources) {
+    if (s.is_snapshot) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "`", s.arg, "' is a compiled snapshot: an image is compiled from text zone specs"));
+    }
+    parsed.push_back(std::move(s.text));
   }
   table::SnapshotBuilder builder;
   MESHBL_RETURN_IF_ERROR(LoadZones(parsed, options, &builder, warnings));
@@ -35,24 +45,17 @@ absl::StatusOr<std::vector<std::uint8_t>> BuildImage(std::span<const std::string
 absl::StatusOr<std::shared_ptr<const table::ZoneSet>> LoadZoneSet(
     std::span<const std::string> sources, const LoadOptions& options,
     std::vector<Diagnostic>* warnings) {
-  std::vector<std::shared_ptr<const table::Snapshot>> snaps;
-  std::vector<std::string> specs;
-  for (const auto& s : sources) {
-    if (IsSnapshotPath(s)) {
-      MESHBL_ASSIGN_OR_RETURN(auto snap, table::Snapshot::Open(s));
-      snaps.push_back(std::move(snap));
-    } else {
-      specs.push_back(s);
-    }
+  MESHBL_ASSIGN_OR_RETURN(std::vector<SourceSpec> parsed, ParseSourceSpecs(std::vector<std::string>(
+                                                              sources.begin(), sources.end())));
+  ZoneLoader loader(std::move(parsed), options, /*log=*/false);
+  absl::StatusOr<std::shared_ptr<const table::ZoneSet>> zones = loader.Load();
+  warnings->insert(warnings->end(), loader.warnings().begin(), loader.warnings().end());
+  if (!zones.ok()) return zones.status();
+  if (loader.failed_datasets() > 0) {
+    return absl::InvalidArgumentError(loader.errors().empty() ? "a dataset failed to load"
+                                                              : loader.errors().front());
   }
-  if (!specs.empty()) {
-    MESHBL_ASSIGN_OR_RETURN(
-        auto image,
-        BuildImage(specs, options, warnings, options.now != 0 ? options.now : std::time(nullptr)));
-    MESHBL_ASSIGN_OR_RETURN(auto snap, table::Snapshot::FromImage(std::move(image), "<zones>"));
-    snaps.push_back(std::move(snap));
-  }
-  return table::ZoneSet::Create(std::move(snaps));
+  return zones;
 }
 
 }  // namespace meshbl::zone

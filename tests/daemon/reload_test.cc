@@ -1,4 +1,4 @@
-// Loading and reloading (src/server/reload.cc): zone specs and snapshot
+// Loading and reloading (src/zone/zone_loader.cc, src/daemon/reload.cc): zone specs and snapshot
 // specs, change detection by stat, background reloads that publish
 // atomically and keep the old data when they fail.
 #include "meshbl/daemon/reload.h"
@@ -21,11 +21,13 @@
 #include "meshbl/table/query.h"
 #include "meshbl/table/snapshot.h"
 #include "meshbl/util/mapped_file.h"
+#include "meshbl/zone/source.h"
 
 namespace meshbl::daemon {
 namespace {
 
 using namespace std::chrono_literals;
+using zone::ParseSourceSpecs;
 namespace fs = std::filesystem;
 
 void Write(const fs::path& p, const std::string& text) {

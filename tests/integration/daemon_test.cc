@@ -18,6 +18,8 @@
 //   -n it SERVFAILs until fixed);
 // - -c: a changed file is reloaded without a signal; warnings are capped
 //   at five per dataset; -r/-w apply to data files (and reloads);
+// - issue 10 item 5: a snapshot in every source form (`zone:snapshot:F.mbs`,
+//   bare `F.mbs`, ...) is served, bad sources fail as in `meshbl`
 // - `zone:snapshot:file.mbs` serves a `meshbl compile` snapshot and reloads
 //   it when it is recompiled;
 // - issue 9 item 11: a FIFO in place of a data file (text or snapshot) never
@@ -778,6 +780,78 @@ TEST(Meshbld, ServesAndReloadsACompiledSnapshot) {
             std::vector<std::string>{"compiled two"});
   d.Signal(SIGTERM);
   EXPECT_EQ(d.WaitExit(), 0);
+}
+
+// Issue 10 item 5: one source grammar for meshbld and meshbl. meshbld serves
+// a compiled snapshot given in every form `meshbl` takes: named, bare, named
+// after a zone the snapshot lacks (served, with a warning), and without a
+// name; -d dumps the same data from each.
+TEST(Meshbld, Issue10_ServesASnapshotInEverySourceForm) {
+  TempDir dir;
+  WriteFile(dir / "dn", ":5:compiled\nbad.example\n");
+  const std::string mbs = (dir / "dbl.mbs").string();
+  RunResult r = RunToExit({"compile", "-o", mbs, "dbl.test:dnset:" + (dir / "dn").string()},
+                          dir.path(), 30s, MESHBL_TOOL_PATH);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  chmod(mbs.c_str(), 0644);
+  struct Form {
+    std::string source;
+    bool warns;  // "has no zone" expected
+  };
+  const std::vector<Form> forms = {{"dbl.test:snapshot:dbl.mbs", false},
+                                   {"dbl.mbs", false},
+                                   {mbs, false},
+                                   {"other.test:snapshot:dbl.mbs", true},
+                                   {":snapshot:dbl.mbs", false},
+                                   {"dbl.test:snapshot:dbl.mbs,", false}};
+  std::string first_dump;
+  for (const Form& f : forms) {
+    SCOPED_TRACE(f.source);
+    {
+      // The previous daemon's log must not be read as this one's.
+      fs::remove(dir / "daemon.out");
+      fs::remove(dir / "daemon.err");
+      Daemon d(dir, {"-c", "0", f.source});
+      ASSERT_TRUE(d.WaitStarted()) << d.Out() << d.Err();
+      Client c(d.port());
+      EXPECT_EQ(c.Query("bad.example.dbl.test", LDNS_RR_TYPE_TXT).txt,
+                std::vector<std::string>{"compiled"});
+      EXPECT_EQ(c.Query("good.example.dbl.test", LDNS_RR_TYPE_A).rcode, LDNS_RCODE_NXDOMAIN);
+      EXPECT_EQ(d.Count("has no zone `other.test'"), f.warns ? 1 : 0) << d.Err();
+      d.Signal(SIGTERM);
+      EXPECT_EQ(d.WaitExit(), 0);
+    }
+    RunResult dump = RunToExit({"-d", "-w", dir.path().string(), f.source}, dir.path());
+    EXPECT_EQ(dump.exit_code, 0) << dump.err;
+    const std::size_t body = dump.out.find("$ORIGIN");
+    ASSERT_NE(body, std::string::npos) << dump.out;
+    if (first_dump.empty()) first_dump = dump.out.substr(body);
+    EXPECT_EQ(dump.out.substr(body), first_dump);
+  }
+}
+
+// The grammar's errors are the same for meshbld as for `meshbl` (rbldnsd's
+// messages), exit 1 before anything is loaded.
+TEST(Meshbld, Issue10_BadSourcesFailLikeMeshbl) {
+  TempDir dir;
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"bl.txt", "invalid zone spec `bl.txt'"},
+      {"bl:snapshot", "invalid zone data specification `snapshot'"},
+      {"bl:ip4sett:f", "unknown dataset type `ip4sett'"},
+      {"bl:snapshot:,", "missing filenames for snapshot"},
+      {"bl:ip4set:,:", "missing filenames for ip4set"},
+      {std::string(64, 'a') + ".b:snapshot:x.mbs",
+       "invalid domain name `" + std::string(64, 'a') + ".b'"},
+      {"a\\999b:ip4set:x", "invalid domain name `a\\999b'"},
+  };
+  for (const auto& [source, message] : bad) {
+    RunResult d = RunToExit({"-n", "-b", "127.0.0.1/0", source}, dir.path());
+    EXPECT_EQ(d.exit_code, 1) << source;
+    EXPECT_NE(d.err.find(message), std::string::npos) << source << ": " << d.err;
+    RunResult m = RunToExit({"lookup", source, "x.bl"}, dir.path(), 10s, MESHBL_TOOL_PATH);
+    EXPECT_EQ(m.exit_code, 1) << source;
+    EXPECT_NE(m.err.find(message), std::string::npos) << source << ": " << m.err;
+  }
 }
 
 TEST(Meshbld, WarningsAreCappedAtFivePerDataset) {

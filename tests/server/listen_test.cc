@@ -7,6 +7,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -146,6 +148,54 @@ TEST(ClientFromSockaddr, Ipv4AndIpv6InHostOrder) {
   c = ClientFromSockaddr(reinterpret_cast<const sockaddr*>(&sin6));
   EXPECT_EQ(c.family, 4);
   EXPECT_EQ(c.v4, 0xc0000207u);
+}
+
+// Generated clients: every field of the ClientAddr against a byte model,
+// v4-mapped ones as IPv4, other families as unknown.
+TEST(ClientFromSockaddr, GeneratedAddresses) {
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 3000; ++i) {
+    const int kind = i % 3;
+    table::ClientAddr c;
+    if (kind == 0) {
+      sockaddr_in sin{};
+      sin.sin_family = AF_INET;
+      const auto v = static_cast<std::uint32_t>(rng());
+      sin.sin_addr.s_addr = htonl(v);
+      c = ClientFromSockaddr(reinterpret_cast<const sockaddr*>(&sin));
+      EXPECT_EQ(c.family, 4);
+      EXPECT_EQ(c.v4, v);
+      EXPECT_EQ(c.hi | c.lo, 0u);
+      continue;
+    }
+    sockaddr_in6 sin6{};
+    sin6.sin6_family = AF_INET6;
+    std::uint8_t* b = sin6.sin6_addr.s6_addr;
+    for (int k = 0; k < 16; ++k) b[k] = static_cast<std::uint8_t>(rng());
+    if (kind == 2) {
+      std::memset(b, 0, 10);
+      b[10] = b[11] = 0xff;
+    }
+    c = ClientFromSockaddr(reinterpret_cast<const sockaddr*>(&sin6));
+    std::uint64_t hi = 0, lo = 0;
+    for (int k = 0; k < 8; ++k) {
+      hi = hi << 8 | b[k];
+      lo = lo << 8 | b[8 + k];
+    }
+    if (kind == 2) {
+      EXPECT_EQ(c.family, 4);
+      EXPECT_EQ(c.v4, static_cast<std::uint32_t>(lo));
+      EXPECT_EQ(c.hi | c.lo, 0u);
+    } else {
+      EXPECT_EQ(c.family, 6);
+      EXPECT_EQ(c.hi, hi);
+      EXPECT_EQ(c.lo, lo);
+      EXPECT_EQ(c.v4, 0u);
+    }
+  }
+  sockaddr_storage un{};
+  un.ss_family = AF_UNIX;
+  EXPECT_EQ(ClientFromSockaddr(reinterpret_cast<const sockaddr*>(&un)).family, 0);
 }
 
 }  // namespace

@@ -325,6 +325,40 @@ TEST(ResolveAcl, ActionsAndPrecedence) {
   EXPECT_EQ(Ask(*zs, q, kTypeA, {6, 0, 0x20010db800000000ULL, 1}), "REFUSED");
 }
 
+// An IPv6 client under an "always listed" ACL entry: `$` is its RFC 5952
+// text, for generated addresses with zero runs anywhere (the (hi, lo) pair
+// the server keeps is turned back into bytes for the text).
+TEST(ResolveAcl, AlwaysListedIpv6ClientText) {
+  SnapshotBuilder b;
+  auto data = std::make_unique<DatasetBuilder>(DatasetType::kIp4Set, "ip4set:x");
+  Value v = Val(2);
+  data->AddIp4Range(Ip4("127.0.0.2"), Ip4("127.0.0.2"), &v);
+  auto acl = std::make_unique<DatasetBuilder>(DatasetType::kAcl, "acl:x");
+  Value always = Val(10, "client $");
+  acl->AddAcl6(Ip6("2001:db8::"), 32, AclAction::kAlways, &always);
+  b.AddToZone(Labels("bl.test"), b.AdoptDataset(std::move(data)));
+  b.AddToZone(Labels("bl.test"), b.AdoptDataset(std::move(acl)));
+  auto zs = MakeZoneSet(b);
+  std::mt19937_64 rng(10);
+  for (int i = 0; i < 300; ++i) {
+    std::uint64_t hi = 0x20010db800000000ULL | (rng() & 0xffffffffULL);
+    std::uint64_t lo = rng();
+    for (int g = 0; g < 4; ++g) {
+      if (rng() % 2 == 0) lo &= ~(0xffffULL << (16 * g));
+      if (g < 2 && rng() % 2 == 0) hi &= ~(0xffffULL << (16 * g));
+    }
+    std::uint8_t bytes[16];
+    for (int k = 0; k < 8; ++k) {
+      bytes[k] = static_cast<std::uint8_t>(hi >> (56 - 8 * k));
+      bytes[8 + k] = static_cast<std::uint8_t>(lo >> (56 - 8 * k));
+    }
+    char text[INET6_ADDRSTRLEN];
+    ASSERT_NE(inet_ntop(AF_INET6, bytes, text, sizeof text), nullptr);
+    EXPECT_EQ(Ask(*zs, "9.9.9.9.bl.test", kTypeTxt, {6, 0, hi, lo}),
+              std::string("NOERROR TXT=client ") + text + "/2100");
+  }
+}
+
 TEST(ResolveExpiry, ExpiredZoneServfails) {
   auto ds = std::make_unique<DatasetBuilder>(DatasetType::kIp4Set, "ip4set:x");
   Value v = Val(2);

@@ -11,6 +11,7 @@
 
 #include "gtest/gtest.h"
 #include "meshbl/dns/name.h"
+#include "meshbl/dns/types.h"
 #include "meshbl/table/builder.h"
 #include "meshbl/table/query.h"
 #include "meshbl/table/snapshot.h"
@@ -61,9 +62,7 @@ inline std::string Ask(const ZoneSet& zs, const std::string& name, std::uint16_t
   q.now = now;
   Resolve(zs, opts, q, answer);
   if (answer->drop) return "DROP";
-  static const char* kRcodes[] = {"NOERROR",  "FORMERR", "SERVFAIL",
-                                  "NXDOMAIN", "NOTIMP",  "REFUSED"};
-  std::string out = kRcodes[static_cast<int>(answer->rcode)];
+  std::string out(dns::RcodeName(answer->rcode));
   auto rr_text = [&](const Rr& rr) {
     auto rd = answer->rdata(rr);
     std::string s;

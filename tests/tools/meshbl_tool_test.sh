@@ -54,4 +54,48 @@ else
 fi
 expect "dump lists 127.0.0.2" $'^2\\.0\\.0\\.127\tA\t127\\.0\\.0\\.2' cat "$work/snap.zone"
 expect "dump starts the zone" $'^\\$ORIGIN\tbl\\.example\\.$' cat "$work/snap.zone"
+# One source grammar (issue 10 item 5): every command that reads data takes
+# every form meshbld takes, and gives the same answer from each.
+forms=("$work/bl.mbs" "bl.example:snapshot:$work/bl.mbs" "bl.example:snapshot:$work/bl.mbs,"
+       ":snapshot:$work/bl.mbs" "${specs[*]}")
+"$meshbl" dump "$work/bl.mbs" 2>/dev/null | tail -n +3 > "$work/want.zone"
+for data in "${forms[@]}"; do
+  # shellcheck disable=SC2086
+  expect "lookup: $data" $'IN\tA\t127.0.0.2' "$meshbl" lookup $data 2.0.0.127.bl.example A
+  # shellcheck disable=SC2086
+  expect "check: $data" '^ok: ' "$meshbl" check $data
+  # shellcheck disable=SC2086
+  expect "inspect: $data" 'checksums: header, section table and [0-9]+ sections verified' \
+    "$meshbl" inspect $data
+  # shellcheck disable=SC2086
+  if ! diff <("$meshbl" dump $data 2>/dev/null | tail -n +3) "$work/want.zone" >/dev/null; then
+    echo "FAIL: dump: $data"; fail=1
+  else
+    echo "ok: dump: $data"
+  fi
+  bench_args=()
+  for one in $data; do bench_args+=(--data "$one"); done
+  rm -f "$work/q.txt"
+  "$meshbl" bench "${bench_args[@]}" --pool 50 --write-queries "$work/q.txt" >/dev/null 2>&1
+  expect "bench --data: $data" '^50$' grep -c 'bl\.example' "$work/q.txt"
+done
+# compile writes text zone specs; a snapshot source is named in the refusal.
+expect "compile refuses a snapshot source" "is a compiled snapshot" \
+  "$meshbl" compile -o "$work/x.mbs" "bl.example:snapshot:$work/bl.mbs"
+# A snapshot named after a zone it lacks is served, with a warning check counts.
+expect "lookup: other zone name warns" "has no zone .other.example." \
+  "$meshbl" lookup "other.example:snapshot:$work/bl.mbs" 2.0.0.127.bl.example A
+if "$meshbl" check "other.example:snapshot:$work/bl.mbs" >/dev/null 2>&1; then
+  echo "FAIL: check of a snapshot without the named zone exit 0"; fail=1
+fi
+# Bad sources: the same rbldnsd message from every command.
+for cmd in check inspect lookup dump compile; do
+  for bad in "bl.txt|invalid zone spec .bl.txt." "bl:snapshot:,|missing filenames for snapshot" \
+             "bl:ip4sett:f|unknown dataset type .ip4sett."; do
+    args=("${bad%%|*}")
+    [ "$cmd" = lookup ] && args+=(x.bl)
+    [ "$cmd" = compile ] && args=(-o "$work/x.mbs" "${args[@]}")
+    expect "$cmd ${bad%%|*}" "${bad#*|}" "$meshbl" "$cmd" "${args[@]}"
+  done
+done
 exit $fail

@@ -59,8 +59,9 @@ Load:
 
 Queries (sent round robin from a fixed set):
   --queries FILE      dnsperf format: `name type' per line
-  --data SOURCE       a zone spec (zone:type:file[,file...]) or a compiled
-                      snapshot (.mbs), repeatable: generate queries from its
+  --data SOURCE       a source as meshbld takes it (zone:type:file[,file...],
+                      zone:snapshot:F.mbs[,...] or F.mbs), loaded by
+                      meshbld's loader, repeatable: generate queries from its
                       listed entries, and expect for every query the RCODE
                       this data gives (also with --queries)
   --pool N            generated queries in the set (default 100000)

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,7 +14,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "meshbl/daemon/options.h"
+#include "meshbl/dns/address.h"
 #include "meshbl/dns/name.h"
+#include "meshbl/dns/types.h"
 #include "meshbl/table/builder.h"
 #include "meshbl/table/dump.h"
 #include "meshbl/table/query.h"
@@ -22,6 +25,8 @@
 #include "meshbl/util/mapped_file.h"
 #include "meshbl/util/status_macros.h"
 #include "meshbl/zone/loader.h"
+#include "meshbl/zone/source.h"
+#include "meshbl/zone/zone_loader.h"
 
 namespace meshbl::tools {
 namespace {
@@ -34,16 +39,18 @@ Commands:
   compile -o OUT.mbs [options] ZONESPEC...
         Load rbldnsd zone specs (name:type:file[,file...]) and write them as one
         checksummed snapshot image (written to OUT.mbs.tmp, fsynced, renamed).
-  check [options] ZONESPEC...|FILE.mbs...
-        Load zone specs and report every warning and error as file:line:
-        message; or fully validate snapshot files. Exit 1 on any problem.
-  inspect FILE.mbs
+  check [options] SOURCE...
+        Load the sources as meshbld does and report every warning and error
+        as file:line: message (snapshots: every checksum validated). Exit 1
+        on any problem.
+  inspect [options] SOURCE...
         Print the header, sections, datasets (entries, bytes, bytes per entry),
-        zones and source files of a snapshot after validating every checksum.
-  lookup [options] FILE.mbs|ZONESPEC... NAME [TYPE]
+        zones and source files of each snapshot after validating every
+        checksum; text zone specs are compiled in memory first.
+  lookup [options] SOURCE... NAME [TYPE]
         Print the answer meshbld would give for NAME (TYPE: A, TXT, NS, SOA,
         MX, AAAA, ANY or a number; default A), as zone files would print it.
-  dump [options] FILE.mbs|ZONESPEC...
+  dump [options] SOURCE...
         Write every zone as one BIND master-format stream on stdout, as
         `meshbld -d` (and rbldnsd -d) do: blocks as `*.` wildcards, exclusions
         as `CNAME excluded`, wildcards repeated where inner entries would stop
@@ -53,6 +60,12 @@ Commands:
         validated; throughput, latency percentiles, losses (--help for more).
         Also --reflect (the machine's ceiling) and --startup (time to the
         first answer).
+
+A SOURCE is what meshbld takes, loaded by the same code:
+  name:type:file[,file...]        an rbldnsd zone spec (text dataset)
+  name:snapshot:F.mbs[,F.mbs...]  compiled snapshots (warns when one has no
+                                  zone `name'; its own zones are served)
+  F.mbs                           a compiled snapshot
 
 Options (as rbldnsd's):
   -e              accept CIDR entries with host bits set (mask them)
@@ -73,20 +86,10 @@ struct Options {
 };
 
 bool ParseClient(const std::string& s, table::ClientAddr* c) {
-  in_addr a4;
-  in6_addr a6;
-  if (inet_pton(AF_INET, s.c_str(), &a4) == 1) {
-    *c = {4, ntohl(a4.s_addr), 0, 0};
-    return true;
-  }
-  if (inet_pton(AF_INET6, s.c_str(), &a6) == 1) {
-    c->family = 6;
-    c->hi = c->lo = 0;
-    for (int i = 0; i < 8; ++i) c->hi = (c->hi << 8) | a6.s6_addr[i];
-    for (int i = 8; i < 16; ++i) c->lo = (c->lo << 8) | a6.s6_addr[i];
-    return true;
-  }
-  return false;
+  const std::optional<dns::IpAddress> a = dns::IpAddress::Parse(s);
+  if (!a) return false;
+  *c = {static_cast<std::uint8_t>(a->family()), a->v4(), a->hi(), a->lo()};
+  return true;
 }
 
 // Parses options; returns false (after printing why) on a usage error.
@@ -154,34 +157,12 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> LoadZoneSet(
   return zs;
 }
 
-std::string TypeName(std::uint16_t t) {
-  switch (t) {
-    case table::kTypeA:
-      return "A";
-    case table::kTypeNs:
-      return "NS";
-    case table::kTypeSoa:
-      return "SOA";
-    case table::kTypeMx:
-      return "MX";
-    case table::kTypeTxt:
-      return "TXT";
-    case table::kTypeAaaa:
-      return "AAAA";
-    case table::kTypeAny:
-      return "ANY";
-    default:
-      return absl::StrFormat("TYPE%d", t);
-  }
-}
+std::string TypeName(std::uint16_t t) { return std::string(dns::TypeText(t).view()); }
 
 bool ParseType(const std::string& s, std::uint16_t* t) {
-  for (std::uint16_t c : {table::kTypeA, table::kTypeNs, table::kTypeSoa, table::kTypeMx,
-                          table::kTypeTxt, table::kTypeAaaa, table::kTypeAny}) {
-    if (absl::EqualsIgnoreCase(s, TypeName(c))) {
-      *t = c;
-      return true;
-    }
+  if (const std::optional<std::uint16_t> v = dns::TypeFromName(s)) {
+    *t = *v;
+    return true;
   }
   int v;
   if (absl::SimpleAtoi(s, &v) && v >= 0 && v <= 65535) {
@@ -251,24 +232,6 @@ std::string RdataText(const table::Rr& rr, std::span<const std::uint8_t> rd) {
   return hex;
 }
 
-const char* RcodeName(table::Rcode r) {
-  switch (r) {
-    case table::Rcode::kNoError:
-      return "NOERROR";
-    case table::Rcode::kFormErr:
-      return "FORMERR";
-    case table::Rcode::kServFail:
-      return "SERVFAIL";
-    case table::Rcode::kNxDomain:
-      return "NXDOMAIN";
-    case table::Rcode::kNotImp:
-      return "NOTIMP";
-    case table::Rcode::kRefused:
-      return "REFUSED";
-  }
-  return "?";
-}
-
 }  // namespace
 
 void PrintUsage(bool full) {
@@ -315,52 +278,35 @@ int Check(const std::vector<std::string>& args) {
   Options o;
   if (!ParseOptions(args, &o)) return 2;
   if (o.rest.empty()) {
-    std::fprintf(stderr, "usage: meshbl check ZONESPEC...|FILE.mbs...\n");
+    std::fprintf(stderr, "usage: meshbl check SOURCE...\n");
     return 2;
   }
-  int rc = 0;
-  std::vector<std::string> specs;
-  for (const auto& s : o.rest) {
-    if (!zone::IsSnapshotPath(s)) {
-      specs.push_back(s);
-      continue;
-    }
-    auto snap = table::Snapshot::Open(s);
-    if (!snap.ok()) {
-      std::fprintf(stderr, "%s\n", std::string(snap.status().message()).c_str());
-      rc = 1;
-    } else {
-      std::printf("%s: ok\n", s.c_str());
-    }
-  }
-  if (!specs.empty()) {
-    std::vector<zone::Diagnostic> warnings;
-    auto image = BuildImage(specs, o.load, &warnings);
-    PrintDiagnostics(warnings);
-    if (!image.ok()) {
-      std::fprintf(stderr, "%s\n", std::string(image.status().message()).c_str());
-      rc = 1;
-    } else if (!warnings.empty()) {
-      std::fprintf(stderr, "meshbl check: %zu problems\n", warnings.size());
-      rc = 1;
-    } else {
-      std::printf("ok: %zu zone specs\n", specs.size());
-    }
-  }
-  return rc;
-}
-
-int Inspect(const std::vector<std::string>& args) {
-  if (args.size() != 1) {
-    std::fprintf(stderr, "usage: meshbl inspect FILE.mbs\n");
-    return 2;
-  }
-  auto opened = table::Snapshot::Open(args[0]);
-  if (!opened.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(opened.status().message()).c_str());
+  auto sources = zone::ParseSourceSpecs(o.rest);
+  if (!sources.ok()) {
+    std::fprintf(stderr, "meshbl: %s\n", std::string(sources.status().message()).c_str());
     return 1;
   }
-  const table::Snapshot& s = **opened;
+  // meshbld's loader: snapshots fully validated, every text warning listed.
+  zone::ZoneLoader loader(*std::move(sources), o.load, /*log=*/false);
+  auto zs = loader.Load();
+  PrintDiagnostics(loader.warnings());
+  for (const std::string& e : loader.errors()) std::fprintf(stderr, "%s\n", e.c_str());
+  if (!zs.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(zs.status().message()).c_str());
+    return 1;
+  }
+  const std::size_t problems = loader.warnings().size() + loader.failed_datasets();
+  if (problems > 0) {
+    std::fprintf(stderr, "meshbl check: %zu problems\n", problems);
+    return 1;
+  }
+  std::printf("ok: %zu sources\n", o.rest.size());
+  return 0;
+}
+
+namespace {
+
+void InspectSnapshot(const table::Snapshot& s) {
   const auto& h = s.header();
   char when[64];
   std::time_t bt = static_cast<std::time_t>(h.build_time);
@@ -398,6 +344,54 @@ int Inspect(const std::vector<std::string>& args) {
     std::printf("  %s  size=%lld mtime=%s (dataset %u)\n", std::string(s.String(src.path)).c_str(),
                 static_cast<long long>(src.size), mt, src.dataset);
   }
+}
+
+}  // namespace
+
+// Every snapshot file of the sources, then the text sources compiled in
+// memory into the image `meshbl compile` would write.
+int Inspect(const std::vector<std::string>& args) {
+  Options o;
+  if (!ParseOptions(args, &o)) return 2;
+  if (o.rest.empty()) {
+    std::fprintf(stderr, "usage: meshbl inspect SOURCE...\n");
+    return 2;
+  }
+  auto sources = zone::ParseSourceSpecs(o.rest);
+  if (!sources.ok()) {
+    std::fprintf(stderr, "meshbl: %s\n", std::string(sources.status().message()).c_str());
+    return 1;
+  }
+  std::vector<std::string> text;
+  for (const zone::SourceSpec& src : *sources) {
+    if (!src.is_snapshot) {
+      text.push_back(src.arg);
+      continue;
+    }
+    for (const std::string& file : src.snapshot_files) {
+      auto opened = table::Snapshot::Open(file);
+      if (!opened.ok()) {
+        std::fprintf(stderr, "%s\n", std::string(opened.status().message()).c_str());
+        return 1;
+      }
+      InspectSnapshot(**opened);
+    }
+  }
+  if (!text.empty()) {
+    std::vector<zone::Diagnostic> warnings;
+    auto image = BuildImage(text, o.load, &warnings);
+    PrintDiagnostics(warnings);
+    if (!image.ok()) {
+      std::fprintf(stderr, "meshbl: %s\n", std::string(image.status().message()).c_str());
+      return 1;
+    }
+    auto built = table::Snapshot::FromImage(std::move(*image), "<text sources>");
+    if (!built.ok()) {
+      std::fprintf(stderr, "meshbl: %s\n", std::string(built.status().message()).c_str());
+      return 1;
+    }
+    InspectSnapshot(**built);
+  }
   return 0;
 }
 
@@ -409,7 +403,7 @@ int Lookup(const std::vector<std::string>& args) {
   std::vector<std::string> rest = o.rest;
   if (rest.size() >= 3 && ParseType(rest.back(), &qtype)) rest.pop_back();
   if (rest.size() < 2) {
-    std::fprintf(stderr, "usage: meshbl lookup FILE.mbs|ZONESPEC... NAME [TYPE]\n");
+    std::fprintf(stderr, "usage: meshbl lookup SOURCE... NAME [TYPE]\n");
     return 2;
   }
   std::string name = rest.back();
@@ -437,8 +431,8 @@ int Lookup(const std::vector<std::string>& args) {
     std::printf(";; dropped (acl ignore)\n");
     return 0;
   }
-  std::printf(";; %s %s %s%s\n", owner.c_str(), TypeName(qtype).c_str(), RcodeName(answer->rcode),
-              answer->aa ? " aa" : "");
+  std::printf(";; %s %s %s%s\n", owner.c_str(), TypeName(qtype).c_str(),
+              std::string(dns::RcodeText(answer->rcode).view()).c_str(), answer->aa ? " aa" : "");
   auto print = [&](const char* section, const table::Rr* rrs, int n, const std::string& who) {
     if (n == 0) return;
     std::printf(";; %s\n", section);
@@ -458,7 +452,7 @@ int Dump(const std::vector<std::string>& args) {
   Options o;
   if (!ParseOptions(args, &o)) return 2;
   if (o.rest.empty()) {
-    std::fprintf(stderr, "usage: meshbl dump FILE.mbs|ZONESPEC...\n");
+    std::fprintf(stderr, "usage: meshbl dump SOURCE...\n");
     return 2;
   }
   auto zs = LoadZoneSet(o.rest, o.load);

@@ -12,15 +12,12 @@
 #include <span>
 
 #include "meshbl/dns/name.h"
+#include "meshbl/dns/types.h"
 #include "meshbl/dns/wire.h"
 
 namespace meshbl::dns {
 
 inline constexpr std::size_t kHeaderSize = 12;
-inline constexpr std::uint16_t kClassIn = 1;
-inline constexpr std::uint16_t kClassCh = 3;
-inline constexpr std::uint16_t kClassAny = 255;
-inline constexpr std::uint16_t kTypeOpt = 41;
 inline constexpr std::size_t kOptRrSize = 11;  // root owner, no options
 
 // Header flag bits: byte 1 (offset 2) and byte 2 (offset 3).

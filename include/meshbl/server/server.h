@@ -39,6 +39,10 @@ enum class UdpBackend : std::uint8_t { kAuto, kUring, kMmsg };
 // "auto", "uring", "mmsg".
 std::string_view UdpBackendName(UdpBackend b) noexcept;
 
+// meshbld fills every field from its parsed options (src/daemon/daemon.cc);
+// the defaults below are for tests and tools and equal the daemon's option
+// schema (include/meshbl/daemon/options.h), which tests/daemon/options_test.cc
+// checks.
 struct ServerConfig {
   // Sockets to serve, e.g. from ResolveListenSpecs(). A port of 0 picks one
   // ephemeral port for the first address's UDP socket, and every other
@@ -46,7 +50,9 @@ struct ServerConfig {
   std::vector<ListenAddress> listen;
   // UDP worker threads; 0 = one per online CPU.
   int threads = 0;
-  UdpBackend udp_backend = UdpBackend::kAuto;
+  // --udp-backend's default: recvmmsg/sendmmsg measured faster than io_uring
+  // on one core (bench/e2e_compare.sh, docs/PERFORMANCE.md).
+  UdpBackend udp_backend = UdpBackend::kMmsg;
   ResponderConfig responder;
 
   // UDP tuning. io_uring: provided buffers per worker (a power of two,
@@ -97,6 +103,7 @@ struct IoStats {
   std::uint64_t tcp_idle_closed = 0;          // idle timeout
   std::uint64_t tcp_oversized = 0;            // length prefix over tcp_max_query (or 0)
   std::uint64_t tcp_query_timeouts = 0;       // a query not complete within tcp_query_timeout
+  std::uint64_t tcp_reply_timeouts = 0;       // a reply not written within tcp_query_timeout
   std::uint64_t tcp_refused_per_address = 0;  // over tcp_max_per_address
   std::uint64_t tcp_replies = 0;
 };

@@ -13,18 +13,12 @@
 #include <cstdint>
 #include <span>
 
+#include "meshbl/dns/types.h"
 #include "meshbl/table/zone_set.h"
 
 namespace meshbl::table {
 
-enum class Rcode : std::uint8_t {
-  kNoError = 0,
-  kFormErr = 1,
-  kServFail = 2,
-  kNxDomain = 3,
-  kNotImp = 4,
-  kRefused = 5,
-};
+using Rcode = dns::Rcode;  // dns/types.h
 
 // The client's address, for ACLs and "always listed" TXT `$`.
 struct ClientAddr {

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "meshbl/dns/types.h"
+
 namespace meshbl::table {
 
 // rbldnsd dataset types (reference/rbldnsd.md §4). The numeric values are part
@@ -47,14 +49,14 @@ enum class AclAction : std::uint32_t {
   kAlways = 4,  // "always listed" with the entry's Value
 };
 
-// RR types the data engine stores or answers.
-inline constexpr std::uint16_t kTypeA = 1;
-inline constexpr std::uint16_t kTypeNs = 2;
-inline constexpr std::uint16_t kTypeSoa = 6;
-inline constexpr std::uint16_t kTypeMx = 15;
-inline constexpr std::uint16_t kTypeTxt = 16;
-inline constexpr std::uint16_t kTypeAaaa = 28;
-inline constexpr std::uint16_t kTypeAny = 255;
+// RR types the data engine stores or answers (defined in dns/types.h).
+using dns::kTypeA;
+using dns::kTypeAaaa;
+using dns::kTypeAny;
+using dns::kTypeMx;
+using dns::kTypeNs;
+using dns::kTypeSoa;
+using dns::kTypeTxt;
 
 }  // namespace meshbl::table
 

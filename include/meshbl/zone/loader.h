@@ -96,16 +96,19 @@ absl::Status LoadDatasets(std::span<const ZoneSpec> specs, const LoadOptions& op
 // ".mbs" and has no ':' (a zone spec always has one).
 bool IsSnapshotPath(std::string_view source);
 
-// Loads zone specs into one validated snapshot image (what `meshbl compile`
-// writes), stamped `now` (unix seconds).
+// Loads text zone specs (`name:type:file[,...]`) into one validated snapshot
+// image (what `meshbl compile` writes), stamped `now` (unix seconds). Sources
+// are parsed by zone/source.h's grammar; a snapshot source is refused.
 absl::StatusOr<std::vector<std::uint8_t>> BuildImage(std::span<const std::string> specs,
                                                      const LoadOptions& options,
                                                      std::vector<Diagnostic>* warnings,
                                                      std::int64_t now);
 
-// The serving state for a mix of sources: snapshot files (IsSnapshotPath) are
-// mapped, zone specs are compiled in memory into one more snapshot. What
-// `meshbl lookup` and `meshbl bench --data` answer from.
+// The serving state for sources in zone/source.h's grammar, loaded once by
+// ZoneLoader (zone/zone_loader.h), the loader meshbld runs: what `meshbl
+// lookup`, `meshbl dump` and `meshbl bench --data` answer from. Every
+// warning is appended to `warnings`; a dataset that fails is an error (the
+// first failure's message).
 absl::StatusOr<std::shared_ptr<const table::ZoneSet>> LoadZoneSet(
     std::span<const std::string> sources, const LoadOptions& options,
     std::vector<Diagnostic>* warnings);
