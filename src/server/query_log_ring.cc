@@ -9,93 +9,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 #include "meshbl/dns/name.h"
+#include "meshbl/dns/types.h"
 #include "meshbl/server/query_log.h"
 #include "meshbl/table/ip_text.h"
 
 namespace meshbl::server {
 namespace {
-
-const char* TypeName(std::uint16_t t) noexcept {
-  switch (t) {
-    case 1:
-      return "A";
-    case 2:
-      return "NS";
-    case 5:
-      return "CNAME";
-    case 6:
-      return "SOA";
-    case 10:
-      return "NULL";
-    case 12:
-      return "PTR";
-    case 13:
-      return "HINFO";
-    case 15:
-      return "MX";
-    case 16:
-      return "TXT";
-    case 17:
-      return "RP";
-    case 28:
-      return "AAAA";
-    case 29:
-      return "LOC";
-    case 33:
-      return "SRV";
-    case 35:
-      return "NAPTR";
-    case 39:
-      return "DNAME";
-    case 41:
-      return "OPT";
-    case 43:
-      return "DS";
-    case 46:
-      return "RRSIG";
-    case 47:
-      return "NSEC";
-    case 48:
-      return "DNSKEY";
-    case 99:
-      return "SPF";
-    case 250:
-      return "TSIG";
-    case 251:
-      return "IXFR";
-    case 252:
-      return "AXFR";
-    case 253:
-      return "MAILB";
-    case 254:
-      return "MAILA";
-    case 255:
-      return "ANY";
-    default:
-      return nullptr;
-  }
-}
-
-const char* RcodeName(std::uint8_t r) noexcept {
-  switch (r) {
-    case 0:
-      return "NOERROR";
-    case 1:
-      return "FORMERR";
-    case 2:
-      return "SERVFAIL";
-    case 3:
-      return "NXDOMAIN";
-    case 4:
-      return "NOTIMPL";
-    case 5:
-      return "REFUSED";
-    default:
-      return nullptr;
-  }
-}
 
 // A bounded character sink over a caller's buffer.
 struct Out {
@@ -110,6 +32,7 @@ struct Out {
   void Put(const char* s, std::size_t n) noexcept {
     for (std::size_t i = 0; i < n; ++i) Put(s[i]);
   }
+  void Put(std::string_view s) noexcept { Put(s.data(), s.size()); }
   void Unsigned(std::uint64_t v) noexcept {
     char tmp[20];
     int n = 0;
@@ -195,32 +118,12 @@ std::size_t FormatQueryLogLine(const QueryLogRecord& r, char* buf) noexcept {
     const std::uint16_t qclass =
         static_cast<std::uint16_t>((r.question[end + 2] << 8) | r.question[end + 3]);
     out.Put(' ');
-    if (const char* tn = TypeName(qtype); tn != nullptr) {
-      out.Put(tn);
-    } else {
-      out.Put("type");
-      out.Unsigned(qtype);
-    }
+    out.Put(dns::TypeText(qtype, dns::Spelling::kRbldnsdLog).view());
     out.Put(' ');
-    const char* cn = qclass == 1     ? "IN"
-                     : qclass == 3   ? "CH"
-                     : qclass == 4   ? "HS"
-                     : qclass == 255 ? "ANY"
-                                     : nullptr;
-    if (cn != nullptr) {
-      out.Put(cn);
-    } else {
-      out.Put("class");
-      out.Unsigned(qclass);
-    }
+    out.Put(dns::ClassText(qclass, dns::Spelling::kRbldnsdLog).view());
     out.Put(": ");
   }
-  if (const char* rn = RcodeName(r.rcode); rn != nullptr) {
-    out.Put(rn);
-  } else {
-    out.Put("rcode");
-    out.Unsigned(r.rcode);
-  }
+  out.Put(dns::RcodeText(r.rcode, dns::Spelling::kRbldnsdLog).view());
   out.Put('/');
   out.Unsigned(r.ancount);
   out.Put('/');

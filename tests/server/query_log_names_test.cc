@@ -1,7 +1,7 @@
-// The query log's names (src/server/query_log.cc keeps its own tables for
-// now) agree with dns/types.h's rbldnsd spelling for every QTYPE, QCLASS
-// and RCODE, and its IPv6 client text with dns::IpAddress, so switching the
-// log to dns/types.h changes no byte of its lines.
+// The query log's names (src/server/query_log_ring.cc writes them from
+// dns/types.h) are dns/types.h's rbldnsd spelling for every QTYPE, QCLASS
+// and RCODE, and its IPv6 client text (table::FormatIp6Client) is
+// dns::IpAddress's (inet_ntop's).
 #include <algorithm>
 #include <cstdint>
 #include <random>
