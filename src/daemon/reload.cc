@@ -11,7 +11,6 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/time/time.h"
 #include "meshbl/util/log.h"
 
 namespace meshbl::daemon {
@@ -23,21 +22,23 @@ Reloader::Reloader(ZoneLoader* loader, table::ZoneSetHolder* holder, Notify noti
 Reloader::~Reloader() { Stop(); }
 
 void Reloader::Start() {
-  absl::MutexLock lock(&mu_);
+  util::MutexLock lock(&mu_);
   if (thread_.joinable()) return;
   stop_ = false;
   thread_ = std::thread([this] { Run(); });
 }
 
 void Reloader::RequestCheck() {
-  absl::MutexLock lock(&mu_);
+  util::MutexLock lock(&mu_);
   pending_ = true;
+  cv_.SignalAll();
 }
 
 void Reloader::Stop() {
   {
-    absl::MutexLock lock(&mu_);
+    util::MutexLock lock(&mu_);
     stop_ = true;
+    cv_.SignalAll();
   }
   if (thread_.joinable()) thread_.join();
 }
@@ -45,10 +46,18 @@ void Reloader::Stop() {
 bool Reloader::StopWithin(std::chrono::milliseconds limit) {
   cancel_.store(true, std::memory_order_relaxed);
   {
-    absl::MutexLock lock(&mu_);
+    util::MutexLock lock(&mu_);
     stop_ = true;
+    cv_.SignalAll();
     if (!thread_.joinable()) return true;
-    if (!mu_.AwaitWithTimeout(absl::Condition(&done_), absl::FromChrono(limit))) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    for (int i = 0; i < 1000 && !done_; ++i) {  // bounded: spurious wake-ups
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      (void)cv_.WaitFor(&mu_, left);
+    }
+    if (!done_) {
       thread_.detach();
       return false;
     }
@@ -58,15 +67,15 @@ bool Reloader::StopWithin(std::chrono::milliseconds limit) {
 }
 
 std::uint64_t Reloader::reloads() const {
-  absl::MutexLock lock(&mu_);
+  util::MutexLock lock(&mu_);
   return reloads_;
 }
 std::uint64_t Reloader::failures() const {
-  absl::MutexLock lock(&mu_);
+  util::MutexLock lock(&mu_);
   return failures_;
 }
 std::uint64_t Reloader::checks() const {
-  absl::MutexLock lock(&mu_);
+  util::MutexLock lock(&mu_);
   return checks_;
 }
 
@@ -78,8 +87,8 @@ void Reloader::Run() {
   (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
   for (;;) {
     {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(this, &Reloader::Wakeable));
+      util::MutexLock lock(&mu_);
+      while (!Wakeable()) cv_.Wait(&mu_);
       if (stop_) break;
       pending_ = false;
     }
@@ -107,13 +116,14 @@ void Reloader::Run() {
       // After publishing: a client told READY sees the new data.
       if (announce) notify_("READY=1");
     }
-    absl::MutexLock lock(&mu_);
+    util::MutexLock lock(&mu_);
     ++checks_;
     if (reloaded) ++reloads_;
     if (!ok) ++failures_;
   }
-  absl::MutexLock lock(&mu_);
+  util::MutexLock lock(&mu_);
   done_ = true;
+  cv_.SignalAll();
 }
 
 }  // namespace meshbl::daemon

@@ -17,7 +17,6 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/time/time.h"
 #include "meshbl/util/log.h"
 
 namespace meshbl::server {
@@ -31,7 +30,7 @@ std::string FormatQueryLogLine(const QueryLogRecord& r) {
 
 QueryLog::~QueryLog() {
   Stop();
-  absl::MutexLock lock(&mu_);
+  util::MutexLock lock(&mu_);
   if (own_fd_ && fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }
@@ -43,7 +42,7 @@ int OpenAppend(const std::string& path) {
 }  // namespace
 
 absl::Status QueryLog::Open(std::string path, bool unbuffered) {
-  absl::MutexLock lock(&mu_);
+  util::MutexLock lock(&mu_);
   path_ = std::move(path);
   unbuffered_ = unbuffered;
   const int fd = path_ == "-" ? STDOUT_FILENO : OpenAppend(path_);
@@ -89,13 +88,13 @@ void QueryLog::ReopenLocked() {
 
 void QueryLog::SetFailureReport(std::function<void(std::string_view)> report,
                                 std::chrono::milliseconds interval) {
-  absl::MutexLock lock(&mu_);
+  util::MutexLock lock(&mu_);
   report_ = std::move(report);
   report_interval_ = interval;
 }
 
 void QueryLog::Start() {
-  absl::MutexLock lock(&mu_);
+  util::MutexLock lock(&mu_);
   if (thread_.joinable()) return;
   stop_ = false;
   thread_ = std::thread([this] { Run(); });
@@ -103,22 +102,24 @@ void QueryLog::Start() {
 
 void QueryLog::Stop() {
   {
-    absl::MutexLock lock(&mu_);
+    util::MutexLock lock(&mu_);
     stop_ = true;
+    cv_.SignalAll();
   }
   if (thread_.joinable()) thread_.join();
   DrainOnce();
-  absl::MutexLock lock(&mu_);
+  util::MutexLock lock(&mu_);
   ReportLocked(true);
 }
 
 void QueryLog::RequestReopen() {
-  absl::MutexLock lock(&mu_);
+  util::MutexLock lock(&mu_);
   reopen_ = true;
+  cv_.SignalAll();
 }
 
 QueryLogRing* QueryLog::AddRing() {
-  absl::MutexLock lock(&mu_);
+  util::MutexLock lock(&mu_);
   QueryLogRing* ring = &rings_.emplace_back();
   if (unbuffered_ && fd_ >= 0) ring->SetDirect(fd_, &mid_line_);
   return ring;
@@ -140,7 +141,7 @@ void QueryLog::WriteLocked(const std::string& buf, std::uint64_t lines) {
 }
 
 std::size_t QueryLog::DrainOnce() {
-  absl::MutexLock lock(&mu_);
+  util::MutexLock lock(&mu_);
   if (reopen_) {
     reopen_ = false;
     ReopenLocked();
@@ -191,7 +192,7 @@ void QueryLog::ReportLocked(bool final) {
 }
 
 QueryLogCounters QueryLog::counters() const {
-  absl::MutexLock lock(&mu_);
+  util::MutexLock lock(&mu_);
   QueryLogCounters c;
   c.written = written_;
   c.lost = lost_;
@@ -213,8 +214,8 @@ void QueryLog::Run() {
   // (which drains what is left).
   for (;;) {
     {
-      absl::MutexLock lock(&mu_);
-      (void)mu_.AwaitWithTimeout(absl::Condition(this, &QueryLog::Woken), absl::Milliseconds(100));
+      util::MutexLock lock(&mu_);
+      if (!Woken()) (void)cv_.WaitFor(&mu_, std::chrono::milliseconds(100));
       if (stop_) return;
     }
     DrainOnce();

@@ -7,7 +7,7 @@ namespace meshbl::table {
 void ZoneSetHolder::Publish(std::shared_ptr<const ZoneSet> zs) {
   std::shared_ptr<const ZoneSet> old;
   {
-    absl::MutexLock lock(&mu_);
+    util::MutexLock lock(&mu_);
     old = std::exchange(current_, std::move(zs));
     // Bumped under the lock so a reader that sees the new generation also
     // sees the new pointer when it takes the lock.
@@ -18,7 +18,7 @@ void ZoneSetHolder::Publish(std::shared_ptr<const ZoneSet> zs) {
 }
 
 std::shared_ptr<const ZoneSet> ZoneSetHolder::Current() const {
-  absl::MutexLock lock(&mu_);
+  util::MutexLock lock(&mu_);
   return current_;
 }
 

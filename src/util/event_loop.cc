@@ -190,7 +190,7 @@ bool EventLoop::CancelTimer(TimerId id) {
 
 void EventLoop::Post(std::function<void()> fn) {
   {
-    absl::MutexLock lock(&posted_mu_);
+    MutexLock lock(&posted_mu_);
     posted_.push_back(std::move(fn));
   }
   std::uint64_t one = 1;
@@ -540,7 +540,7 @@ void EventLoop::RunTimers() noexcept {
 void EventLoop::RunPosted() noexcept {
   std::vector<std::function<void()>> run;
   {
-    absl::MutexLock lock(&posted_mu_);
+    MutexLock lock(&posted_mu_);
     run.swap(posted_);
   }
   for (std::function<void()>& fn : run) fn();

@@ -8,12 +8,12 @@
 #include <string_view>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "meshbl/util/mutex.h"
 
 namespace meshbl::util {
 namespace {
 
-ABSL_CONST_INIT absl::Mutex g_mu(absl::kConstInit);
+ABSL_CONST_INIT Mutex g_mu;
 bool g_syslog ABSL_GUARDED_BY(g_mu) = false;
 bool g_info_stderr ABSL_GUARDED_BY(g_mu) = false;
 const char* g_ident ABSL_GUARDED_BY(g_mu) = "meshbld";
@@ -21,12 +21,12 @@ const char* g_ident ABSL_GUARDED_BY(g_mu) = "meshbld";
 }  // namespace
 
 void SetLogIdent(const char* ident) {
-  absl::MutexLock lock(&g_mu);
+  MutexLock lock(&g_mu);
   g_ident = ident;
 }
 
 void LogToStdio() {
-  absl::MutexLock lock(&g_mu);
+  MutexLock lock(&g_mu);
   if (g_syslog) closelog();
   g_syslog = false;
   g_info_stderr = false;
@@ -34,18 +34,18 @@ void LogToStdio() {
 
 void LogAllToStderr() {
   LogToStdio();
-  absl::MutexLock lock(&g_mu);
+  MutexLock lock(&g_mu);
   g_info_stderr = true;
 }
 
 void LogToSyslog(int facility) {
-  absl::MutexLock lock(&g_mu);
+  MutexLock lock(&g_mu);
   openlog(g_ident, LOG_PID | LOG_NDELAY, facility);
   g_syslog = true;
 }
 
 void Log(LogSeverity severity, std::string_view message) {
-  absl::MutexLock lock(&g_mu);
+  MutexLock lock(&g_mu);
   if (g_syslog) {
     const int prio = severity == LogSeverity::kInfo      ? LOG_INFO
                      : severity == LogSeverity::kWarning ? LOG_WARNING

@@ -19,7 +19,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "meshbl/util/mutex.h"
 
 namespace meshbl::util {
 namespace {
@@ -99,7 +99,7 @@ class LeaseThread {
   }
 
   void Add(void* addr, int fd, std::size_t map_size) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     entries_[addr] = Entry{fd, map_size};
     leases_.fetch_add(1, std::memory_order_relaxed);
   }
@@ -109,7 +109,7 @@ class LeaseThread {
   // for bookkeeping, never across a copy, so that a worker retiring an old
   // snapshot does not wait for another file's copy.
   bool Remove(void* addr) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto it = entries_.find(addr);
     if (it == entries_.end()) return true;  // detached: anonymous memory
     if (it->second.detaching) {
@@ -121,7 +121,7 @@ class LeaseThread {
     return true;
   }
   bool Registered(void* addr) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return entries_.count(addr) != 0;
   }
   // The lease thread's id (0 until it runs): lease-break signals are
@@ -176,7 +176,7 @@ class LeaseThread {
       // is going to, F_UNLCK), marked so that Remove() leaves them to us.
       std::vector<std::pair<void*, std::size_t>> breaking;
       {
-        absl::MutexLock lock(&mu_);
+        MutexLock lock(&mu_);
         for (auto& [addr, e] : entries_) {
           if (!e.detaching && ::fcntl(e.fd, F_GETLEASE) != F_RDLCK) {
             e.detaching = true;
@@ -199,7 +199,7 @@ class LeaseThread {
       std::memcpy(copy, addr, map_size);
       ::mprotect(copy, map_size, PROT_READ);
     }
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto it = entries_.find(addr);
     if (it == entries_.end()) return;  // cannot happen: Remove() leaves detaching entries
     if (it->second.orphaned) {         // its owner let go meanwhile: we unmap it
@@ -220,7 +220,7 @@ class LeaseThread {
     detached_.fetch_add(1, std::memory_order_relaxed);
   }
 
-  absl::Mutex mu_;
+  Mutex mu_;
   std::map<void*, Entry> entries_ ABSL_GUARDED_BY(mu_);
   std::atomic<std::uint64_t> leases_{0};
   std::atomic<std::uint64_t> detached_{0};

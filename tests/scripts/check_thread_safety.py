@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """STYLE.md rule 15: clang's -Wthread-safety over every project source.
 
-Locks on the control plane are absl::Mutex with ABSL_GUARDED_BY /
-ABSL_EXCLUSIVE_LOCKS_REQUIRED annotations; this compiles each translation unit
+Locks on the control plane are util::Mutex (std::mutex with capability
+annotations) with ABSL_GUARDED_BY / ABSL_EXCLUSIVE_LOCKS_REQUIRED; this
+compiles each translation unit
 of src/ and tools/ listed in the build's compile_commands.json with clang
 (-fsyntax-only) and fails on any thread-safety warning. gcc, which builds the
 project, does not check the annotations.

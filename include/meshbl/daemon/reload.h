@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "meshbl/table/swap.h"
 #include "meshbl/table/zone_set.h"
+#include "meshbl/util/mutex.h"
 #include "meshbl/zone/zone_loader.h"
 
 namespace meshbl::daemon {
@@ -68,7 +68,8 @@ class Reloader {
   ZoneLoader* loader_;
   table::ZoneSetHolder* holder_;
   Notify notify_;
-  mutable absl::Mutex mu_;
+  mutable util::Mutex mu_;
+  util::CondVar cv_;  // signalled when pending_, stop_ or done_ change
   bool pending_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   bool done_ ABSL_GUARDED_BY(mu_) = false;  // Run() returned

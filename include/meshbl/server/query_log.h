@@ -55,8 +55,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "meshbl/table/query.h"
+#include "meshbl/util/mutex.h"
 
 namespace meshbl::server {
 
@@ -256,7 +256,8 @@ class QueryLog {
 
   std::string path_;
   bool unbuffered_ = false;
-  mutable absl::Mutex mu_;
+  mutable util::Mutex mu_;
+  util::CondVar cv_;                                     // signalled on stop_ and reopen_
   std::deque<QueryLogRing> rings_ ABSL_GUARDED_BY(mu_);  // stable addresses
   // Its number never changes once open (a reopen dup3()s over it).
   int fd_ ABSL_GUARDED_BY(mu_) = -1;

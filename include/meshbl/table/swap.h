@@ -13,8 +13,8 @@
 #include <memory>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "meshbl/table/zone_set.h"
+#include "meshbl/util/mutex.h"
 
 namespace meshbl::table {
 
@@ -32,7 +32,7 @@ class ZoneSetHolder {
   std::uint64_t generation() const noexcept { return generation_.load(std::memory_order_acquire); }
 
  private:
-  mutable absl::Mutex mu_;
+  mutable util::Mutex mu_;
   std::shared_ptr<const ZoneSet> current_ ABSL_GUARDED_BY(mu_);
   std::atomic<std::uint64_t> generation_{0};
 };

@@ -63,8 +63,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "meshbl/util/mapped_file.h"
+#include "meshbl/util/mutex.h"
 
 namespace meshbl::util {
 
@@ -251,7 +251,7 @@ class EventLoop {
   std::map<std::pair<SteadyTime, TimerId>, std::function<void()>> timers_;
   std::unordered_map<TimerId, SteadyTime> timer_when_;
   TimerId next_timer_ = 1;
-  absl::Mutex posted_mu_;
+  Mutex posted_mu_;
   std::vector<std::function<void()>> posted_ ABSL_GUARDED_BY(posted_mu_);
   std::function<void()> before_, after_;
   SteadyTime tick_ = std::chrono::steady_clock::now();
