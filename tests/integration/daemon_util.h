@@ -1,5 +1,5 @@
-// Helpers for end-to-end tests of the real `meshbld` binary (a copy of
-// daemon_test.cc's, shared by the newer integration files): a scratch
+// Helpers for end-to-end tests of the real `meshbld` binary (shared by
+// daemon_test and the newer integration files): a scratch
 // directory, meshbld run in the foreground with an ephemeral port learnt
 // from its log, a UDP client decoding with ldns. Every wait is bounded.
 #ifndef MESHBL_TESTS_INTEGRATION_DAEMON_UTIL_H_
