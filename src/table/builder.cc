@@ -685,6 +685,7 @@ std::uint32_t DatasetWriter::Write(const DatasetBuilder& ds, std::uint32_t paren
   }
   r.ns_ttl = ds.ns_.ttl;
   r.ns_count = ds.has_ns_ ? static_cast<std::uint32_t>(ds.ns_.names.size()) : 0;
+  r.ns_dropped = ds.has_ns_ ? ds.ns_.dropped : 0;
   {
     std::vector<std::uint32_t> refs;
     for (std::uint32_t i = 0; i < r.ns_count; ++i) refs.push_back(w_.Str(ds.ns_.names[i]));

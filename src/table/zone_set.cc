@@ -341,6 +341,11 @@ void ZoneSet::ComputeGlue(ZoneSet* zs) {
                                              dns::NameToText(lower).substr(0, 60), " NS found"));
       }
     }
+    if (r.ns_dropped > 0) {  // after the names kept, as rbldnsd reaches the 33rd
+      zs->warnings_.push_back(absl::StrCat("zone ", ZoneText(z.name),
+                                           ": too many NS records specified, only first 32 will "
+                                           "be used"));
+    }
   }
   for (std::size_t i = 0; i < zs->zones_.size(); ++i) zs->zones_[i].failed = failed[i];
 }

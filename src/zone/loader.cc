@@ -626,10 +626,13 @@ class DatasetLoader {
           ok = false;
           break;
         }
-        if (ns.names.size() < kMaxNs &&
-            std::none_of(ns.names.begin(), ns.names.end(),
+        if (std::none_of(ns.names.begin(), ns.names.end(),
                          [&](const std::string& n) { return absl::EqualsIgnoreCase(n, name); })) {
-          ns.names.push_back(std::move(name));
+          if (ns.names.size() < kMaxNs) {
+            ns.names.push_back(std::move(name));
+          } else {
+            ++ns.dropped;  // rbldnsd: "too many NS records specified" (zone warning)
+          }
         }
       } while (!w.empty());
       // Names parsed before an invalid one stay, as in rbldnsd.

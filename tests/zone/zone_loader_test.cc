@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -117,6 +118,36 @@ TEST_F(ZoneLoaderTest, EverySnapshotFormServesTheCompiledZones) {
   auto refused = BuildImage(std::vector<std::string>{P("bl.mbs")}, {}, &w, 1);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("is a compiled snapshot"), std::string::npos);
+}
+
+// Issue 9 item 9: rbldnsd keeps the first 32 distinct `$NS` names of a zone
+// and warns "zone Z: too many NS records specified, only first 32 will be
+// used" (after the names' glue warnings); duplicates, in any letter case,
+// do not count. Generated: 1 to 40 names, with and without duplicates.
+TEST_F(ZoneLoaderTest, MoreThan32NsNamesAreWarnedAboutAndCut) {
+  for (int n = 1; n <= 40; ++n) {
+    for (bool dup : {false, true}) {
+      SCOPED_TRACE(testing::Message() << n << " names" << (dup ? " with duplicates" : ""));
+      std::string ns = "$NS 3600";
+      for (int i = 0; i < n; ++i) {
+        ns += " ns" + std::to_string(i) + ".example.net";
+        if (dup) ns += " NS" + std::to_string(i) + ".Example.NET";
+      }
+      Write("ip4", "$SOA 0 ns0.example.net h.example.net 1 2 3 4 5\n" + ns + "\n1.2.3.4\n");
+      ZoneLoader loader = Quiet({"bl.test:ip4set:" + P("ip4")});
+      auto zs = loader.Load();
+      ASSERT_TRUE(zs.ok()) << zs.status();
+      ASSERT_NE(*zs, nullptr);
+      const std::string warning =
+          "zone bl.test: too many NS records specified, only first 32 will be used";
+      const auto& w = (*zs)->warnings();
+      EXPECT_EQ(std::count(w.begin(), w.end(), warning), n > 32 ? 1 : 0);
+      ASSERT_EQ((*zs)->zones().size(), 1u);
+      const table::DsNode* ns_node = (*zs)->zones()[0].ns;
+      ASSERT_NE(ns_node, nullptr);
+      EXPECT_EQ(ns_node->view.rec().ns_count, static_cast<std::uint32_t>(std::min(n, 32)));
+    }
+  }
 }
 
 }  // namespace

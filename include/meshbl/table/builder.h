@@ -37,7 +37,8 @@ struct SoaData {
 // `$NS` data: up to 32 names, duplicates already removed.
 struct NsData {
   std::uint32_t ttl = 0;
-  std::vector<std::string> names;  // label sequences
+  std::vector<std::string> names;  // label sequences, at most 32 (rbldnsd's MAX_NS)
+  std::uint32_t dropped = 0;       // distinct names beyond the 32 kept
 };
 
 // A source file that went into a dataset, recorded in the snapshot header.

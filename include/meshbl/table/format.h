@@ -145,7 +145,7 @@ struct DatasetRec {
   std::uint32_t vars[10];                    // string references ($0..$9)
   std::uint32_t base_template;               // string reference ($=)
   std::uint32_t tables[4];                   // section indices or kNone
-  std::uint32_t pad0;
+  std::uint32_t ns_dropped;  // distinct `$NS` names beyond the 32 kept (0: none; rbldnsd warns)
   std::int64_t expires;
   std::uint64_t entry_count;
   std::uint64_t lens4;     // bit n: some ip4 prefix of length n exists
