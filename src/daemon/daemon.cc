@@ -271,16 +271,17 @@ struct Running {
   const SystemdNotifier* systemd;
 };
 
-// Per-zone counters named after the zones of the published state, in
-// ZoneSet order (the index the workers count by).
+// Per-zone counters of the zones of the published state, in ZoneSet order;
+// workers count by the zone's identity (ZoneNode::id), which a reload keeps.
 std::vector<ZoneCounters> ZoneCountersOf(const Running& r, const ResponderStats& s) {
   std::vector<ZoneCounters> out;
   std::shared_ptr<const table::ZoneSet> zs = r.holder->Current();
   if (zs == nullptr) return out;
   const auto zones = zs->zones();
-  for (std::size_t i = 0; i < zones.size() && i < static_cast<std::size_t>(kMaxZoneStats); ++i) {
-    std::string name = dns::NameToText(zones[i].name);
-    out.push_back({name.empty() ? "." : name, CountersFrom(s.zone[i])});
+  for (const table::ZoneNode& z : zones) {
+    if (z.id >= static_cast<std::uint32_t>(kMaxZoneStats)) continue;
+    std::string name = dns::NameToText(z.name);
+    out.push_back({name.empty() ? "." : name, CountersFrom(s.zone[z.id])});
   }
   return out;
 }

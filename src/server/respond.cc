@@ -171,7 +171,8 @@ bool EncodeAnswer(ReplyWriter& rw, const dns::ParsedQuery& q, const Answer& a) n
 Verdict Respond(const table::ZoneSet* zones, const ResponderConfig& cfg,
                 std::span<const std::uint8_t> query, const table::ClientAddr& client,
                 Transport transport, std::int64_t now, table::Answer* scratch,
-                std::span<std::uint8_t> out, std::size_t* out_len, ResponderStats* stats) noexcept {
+                std::span<std::uint8_t> out, std::size_t* out_len, ResponderStats* stats,
+                const table::OverlaySet* overlays) noexcept {
   *out_len = 0;
   ++stats->queries;
   stats->bytes_in += query.size();
@@ -252,6 +253,7 @@ Verdict Respond(const table::ZoneSet* zones, const ResponderConfig& cfg,
     tq.class_any = q.qclass == dns::kClassAny;
     tq.client = client;
     tq.now = now;
+    tq.overlays = overlays;
     table::Resolve(*zones, cfg.query, tq, scratch);
     resolved_zone = scratch->zone;
     if (scratch->drop) {
@@ -307,8 +309,9 @@ Verdict Respond(const table::ZoneSet* zones, const ResponderConfig& cfg,
   if (tc) ++stats->tc_set;
   stats->bytes_out += *out_len;
   if (resolved_zone != nullptr) {
-    const auto index = resolved_zone - zones->zones().data();
-    if (index >= 0 && index < kMaxZoneStats) {
+    // By the zone's identity (ZoneIdOf), which survives reloads.
+    const std::uint32_t index = resolved_zone->id;
+    if (index < static_cast<std::uint32_t>(kMaxZoneStats)) {
       ZoneStats& z = stats->zone[index];
       ++z.tot;
       z.ok += rcode == 0 && ext_rcode == 0;

@@ -98,7 +98,8 @@ Server::~Server() { Stop(); }
 int Server::threads() const noexcept { return static_cast<int>(impl_->loops.size()); }
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config,
-                                                      table::ZoneSetHolder* zones) {
+                                                      table::ZoneSetHolder* zones,
+                                                      const table::OverlaySetHolder* overlays) {
   if (zones == nullptr) return absl::InvalidArgumentError("Server::Start: no ZoneSetHolder");
   if (config.listen.empty()) return absl::InvalidArgumentError("no listening address (-b)");
   if (config.listen.size() > kMaxListenAddresses) {
@@ -144,6 +145,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   internal::LoopEnv env;
   env.responder = &impl->responder;
   env.zones = zones;
+  env.overlays = overlays;
   env.stop = &impl->stop;
   env.query_log = config.query_log;
 

@@ -49,6 +49,7 @@ absl::StatusOr<std::unique_ptr<TcpServer>> TcpServer::Create(const LoopEnv& env,
 TcpServer::TcpServer(const LoopEnv& env)
     : env_(env),
       reader_(*env.zones),
+      overlay_reader_(env.overlays),
       qlog_(env.query_log != nullptr ? env.query_log->AddRing() : nullptr) {}
 
 TcpServer::~TcpServer() = default;
@@ -62,7 +63,8 @@ bool TcpServer::Answer(util::StreamConn& conn, const table::ClientAddr& client,
                        std::span<const std::uint8_t> query) noexcept {
   std::size_t out_len = 0;
   Verdict v = Respond(zones_, *env_.responder, query, client, Transport::kTcp, now_, scratch_.get(),
-                      std::span<std::uint8_t>(reply_.get() + 2, kMaxTcpMessage), &out_len, &stats_);
+                      std::span<std::uint8_t>(reply_.get() + 2, kMaxTcpMessage), &out_len, &stats_,
+                      overlays_);
   if (v != Verdict::kReply || out_len == 0) return true;
   if (qlog_ != nullptr) {
     qlog_->Record(now_, client, query, std::span<const std::uint8_t>(reply_.get() + 2, out_len));
@@ -81,6 +83,7 @@ void TcpServer::BeforeEvents() noexcept {
     return;
   }
   zones_ = reader_.Refresh();
+  overlays_ = overlay_reader_.Refresh();
   timespec ts;
   ::clock_gettime(CLOCK_REALTIME_COARSE, &ts);
   now_ = ts.tv_sec;
@@ -102,6 +105,7 @@ void TcpServer::AfterEvents() noexcept {
 void TcpServer::Run() noexcept {
   loop_->Run();
   reader_.Release();
+  overlay_reader_.Release();
 }
 
 }  // namespace meshbl::server::internal

@@ -72,6 +72,8 @@ class TcpServer : public util::StreamService {
 
   LoopEnv env_;
   table::ZoneSetReader reader_;
+  table::OverlaySetReader overlay_reader_;
+  const table::OverlaySet* overlays_ = nullptr;
   QueryLogRing* qlog_;  // nullptr without -l
   std::unique_ptr<util::EventLoop> loop_;
   util::EventLoop::ServiceId service_ = 0;

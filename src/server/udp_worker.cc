@@ -123,8 +123,9 @@ void UringUdpLoop::OnRecv(const io_uring_cqe* cqe, const table::ZoneSet* zones,
       static_cast<const std::uint8_t*>(io_uring_recvmsg_payload(o, &recv_msg_)),
       io_uring_recvmsg_payload_length(o, cqe->res, &recv_msg_));
   std::size_t out_len = 0;
-  Verdict v = Respond(zones, *env_.responder, query, client, Transport::kUdp, now, scratch_.get(),
-                      std::span<std::uint8_t>(slot.data, sizeof(slot.data)), &out_len, &stats_);
+  Verdict v =
+      Respond(zones, *env_.responder, query, client, Transport::kUdp, now, scratch_.get(),
+              std::span<std::uint8_t>(slot.data, sizeof(slot.data)), &out_len, &stats_, overlays_);
   if (v == Verdict::kReply && out_len != 0 && qlog_ != nullptr) {
     qlog_->Record(now, client, query, std::span<const std::uint8_t>(slot.data, out_len));
   }
@@ -164,6 +165,7 @@ void UringUdpLoop::Run() noexcept {
     int rc = io_uring_submit_and_wait_timeout(ring, &first, 1, &idle, nullptr);
     if (env_.stop->load(std::memory_order_acquire)) break;
     const table::ZoneSet* zones = reader_.Refresh();
+    overlays_ = overlay_reader_.Refresh();
     if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
       ++io_.udp_recv_errors;
     }
@@ -214,6 +216,7 @@ void UringUdpLoop::Run() noexcept {
   }
   PublishStats();
   reader_.Release();
+  overlay_reader_.Release();
 }
 
 // -------------------------------------------------------- recvmmsg/sendmmsg
@@ -273,7 +276,7 @@ void MmsgUdpLoop::ServeSocket(int fd, const table::ZoneSet* zones, std::int64_t 
       Verdict v =
           Respond(zones, *env_.responder, std::span<const std::uint8_t>(s.in, in_[i].msg_len),
                   client, Transport::kUdp, now, scratch_.get(),
-                  std::span<std::uint8_t>(s.out, sizeof(s.out)), &out_len, &stats_);
+                  std::span<std::uint8_t>(s.out, sizeof(s.out)), &out_len, &stats_, overlays_);
       if (v != Verdict::kReply || out_len == 0) continue;
       if (qlog_ != nullptr) {
         qlog_->Record(now, client, std::span<const std::uint8_t>(s.in, in_[i].msg_len),
@@ -301,6 +304,7 @@ void MmsgUdpLoop::Run() noexcept {
     int n = ::poll(pfds_.data(), pfds_.size(), kIdleRefreshMs);
     if (env_.stop->load(std::memory_order_acquire)) break;
     const table::ZoneSet* zones = reader_.Refresh();
+    overlays_ = overlay_reader_.Refresh();
     if (n <= 0) continue;
     std::int64_t now = NowSeconds();
     for (unsigned i = 0; i < nsock; ++i) {
@@ -315,6 +319,7 @@ void MmsgUdpLoop::Run() noexcept {
   }
   PublishStats();
   reader_.Release();
+  overlay_reader_.Release();
 }
 
 }  // namespace meshbl::server::internal

@@ -66,6 +66,7 @@ class alignas(64) PublishedStats {
 struct LoopEnv {
   const ResponderConfig* responder = nullptr;
   table::ZoneSetHolder* zones = nullptr;
+  const table::OverlaySetHolder* overlays = nullptr;  // live lists, or nullptr
   const std::atomic<bool>* stop = nullptr;
   QueryLog* query_log = nullptr;  // -l: each loop records its replies in its own ring
 };
@@ -89,6 +90,7 @@ class UdpLoop {
   UdpLoop(const LoopEnv& env, util::UniqueFd wake)
       : env_(env),
         reader_(*env.zones),
+        overlay_reader_(env.overlays),
         wake_(std::move(wake)),
         qlog_(env.query_log != nullptr ? env.query_log->AddRing() : nullptr) {}
   void PublishStats() noexcept {
@@ -98,6 +100,8 @@ class UdpLoop {
 
   LoopEnv env_;
   table::ZoneSetReader reader_;
+  table::OverlaySetReader overlay_reader_;
+  const table::OverlaySet* overlays_ = nullptr;  // current for this batch
   util::UniqueFd wake_;
   QueryLogRing* qlog_;  // nullptr without -l
   std::unique_ptr<table::Answer> scratch_ = std::make_unique<table::Answer>();

@@ -7,6 +7,7 @@
 #include "meshbl/dns/address.h"
 #include "meshbl/dns/name.h"
 #include "meshbl/table/ip_text.h"
+#include "meshbl/table/live.h"
 #include "table/flat_table.h"
 
 namespace meshbl::table {
@@ -363,6 +364,47 @@ bool Eval(Context& c, const DsNode& ds, std::span<const std::uint8_t> rel) noexc
   return false;
 }
 
+// Adds the values of a live match with `$` = `subject`.
+bool AddLiveValues(Context& c, const LiveMatch& m, std::string_view subject) noexcept {
+  if (m.match != Match::kListed) return false;
+  for (const std::uint32_t id : m.values.ids()) {
+    AddValue(c, *m.node, m.node->view.ttl(), id, subject);
+  }
+  return true;
+}
+
+// A live list (live.h) answers as an ip4trie, an ip6trie and a dnset would,
+// each part on its own, over its base and delta layers.
+bool EvalLive(Context& c, const LiveTables& t, std::span<const std::uint8_t> rel) noexcept {
+  const Subject& s = *c.subj;
+  bool found = false;
+  if ((s.ip4 || s.ip6) && !c.acl_empty) {
+    if (c.always_acl != nullptr) {
+      AddAlways(c, c.always_acl->view.ttl());
+      return true;
+    }
+    if (s.ip4) {
+      found |= AddLiveValues(c, LookupLive4(t, s.v4), std::string_view(s.text4, s.text4_len));
+    }
+    if (s.ip6) {
+      found |= AddLiveValues(c, LookupLive6(t, s.hi, s.lo), std::string_view(s.text6, s.text6_len));
+    }
+  }
+  if (rel.empty() || c.acl_empty) return found;
+  if (c.always_acl != nullptr) {
+    AddAlways(c, c.always_acl->view.ttl());
+    return true;
+  }
+  const LiveMatch m = LookupLiveName(t, rel);
+  if (m.match == Match::kListed) {
+    char text[kMaxSubjectNameText];
+    std::size_t n = SubjectNameText(rel.subspan(m.subject_off), text, sizeof text);
+    if (n > sizeof text) n = sizeof text;
+    found |= AddLiveValues(c, m, {text, n});
+  }
+  return found;
+}
+
 AclResult AclFor(const DsNode* acl, const ClientAddr& client) noexcept {
   if (acl == nullptr) return {};
   if (client.family == 4) return acl->view.LookupAcl4(client.v4);
@@ -403,7 +445,7 @@ void AddSoa(const ZoneNode& z, Answer* out, bool authority) noexcept {
   }
 }
 
-void AddNs(const ZoneNode& z, Answer* out, bool authority) noexcept {
+void AddNs(const ZoneNode& z, const OverlaySet* overlays, Answer* out, bool authority) noexcept {
   const f::DatasetRec& r = z.ns->view.rec();
   const Snapshot& snap = z.ns->view.snapshot();
   for (std::uint32_t ref : snap.Pool(r.ns_first, r.ns_count)) {
@@ -419,6 +461,24 @@ void AddNs(const ZoneNode& z, Answer* out, bool authority) noexcept {
   // Glue only together with the AUTHORITY NS set (§5 "Glue").
   if (authority) {
     for (const GlueRr& g : z.glue) out->AddAdditional(g.owner, kTypeA, z.glue_ttl, g.a);
+    if (overlays == nullptr) return;
+    // Glue from live lists: the A value of the name's listing, now.
+    for (const LiveGlue& lg : z.live_glue) {
+      for (const std::uint32_t slot : lg.zone->live) {
+        const LiveTables* t = overlays->list(slot);
+        if (t == nullptr) continue;
+        const LiveMatch m = LookupLiveName(*t, lg.rel);
+        if (m.match != Match::kListed || m.values.empty()) continue;
+        const auto values = m.node->view.snapshot().values();
+        if (m.values[0] >= values.size()) continue;
+        const std::uint32_t a = values[m.values[0]].a;
+        const std::uint8_t rd[4] = {
+            static_cast<std::uint8_t>(a >> 24), static_cast<std::uint8_t>(a >> 16),
+            static_cast<std::uint8_t>(a >> 8), static_cast<std::uint8_t>(a)};
+        out->AddAdditional(lg.owner, kTypeA, m.node->view.ttl(), rd);
+        break;
+      }
+    }
   }
 }
 
@@ -794,9 +854,14 @@ void Resolve(const ZoneSet& zones, const QueryOptions& options, const Query& q,
       return;
     }
     if (want_soa) AddSoa(*zone, out, false);
-    if (want_ns) AddNs(*zone, out, false);
+    if (want_ns) AddNs(*zone, q.overlays, out, false);
   }
   for (const DsNode* ds : zone->datasets) found |= Eval(ctx, *ds, ctx.rel);
+  if (q.overlays != nullptr) {
+    for (const std::uint32_t slot : zone->live) {
+      if (const LiveTables* t = q.overlays->list(slot)) found |= EvalLive(ctx, *t, ctx.rel);
+    }
+  }
   EqualizeTtls(out);
   if (!found && !ctx.rel.empty()) {
     // Issues 3 and 9: empty non-terminals are NODATA where something is
@@ -812,6 +877,19 @@ void Resolve(const ZoneSet& zones, const QueryOptions& options, const Query& q,
       if (found) break;
       found = IsEntOf(*ds, ctx.rel, zone->has_ip4, mode);
     }
+    // Live lists: either layer listing something below makes the name
+    // exist (a deletion still in the delta leaves the base's entry counted
+    // until the next compaction: NODATA where NXDOMAIN is due, for seconds).
+    for (std::size_t i = 0; !found && q.overlays != nullptr && i < zone->live.size(); ++i) {
+      const LiveTables* t = q.overlays->list(zone->live[i]);
+      if (t == nullptr) continue;
+      for (const LiveLayer* l : {t->delta.get(), t->base.get()}) {
+        if (l == nullptr) continue;
+        for (const DsNode* n : {l->ip4(), l->ip6(), l->names()}) {
+          if (!found && n != nullptr) found = IsEntOf(*n, ctx.rel, zone->has_ip4, mode);
+        }
+      }
+    }
     out->empty_non_terminal = found;
   }
   out->found = found;
@@ -821,7 +899,7 @@ void Resolve(const ZoneSet& zones, const QueryOptions& options, const Query& q,
   } else if (out->answer_count == 0) {
     if (zone->soa != nullptr) AddSoa(*zone, out, true);
   } else if (!options.lazy && zone->ns != nullptr) {
-    AddNs(*zone, out, true);
+    AddNs(*zone, q.overlays, out, true);
   }
 }
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "meshbl/dns/name.h"
 #include "meshbl/table/query.h"
+#include "meshbl/util/mutex.h"
 #include "table/flat_table.h"
 
 namespace meshbl::table {
@@ -205,6 +206,37 @@ void PrefixSet::Build(std::vector<std::uint64_t> bitmap) {
   }
 }
 
+namespace {
+
+struct ZoneIds {
+  util::Mutex mu;
+  absl::flat_hash_map<std::string, std::uint32_t> ids ABSL_GUARDED_BY(mu);
+  std::vector<std::string> names ABSL_GUARDED_BY(mu);
+};
+
+ZoneIds& Ids() {
+  static ZoneIds* ids = new ZoneIds;  // never destroyed: workers may count late
+  return *ids;
+}
+
+}  // namespace
+
+std::uint32_t ZoneIdOf(std::span<const std::uint8_t> name) {
+  ZoneIds& z = Ids();
+  std::string key(name.begin(), name.end());
+  util::MutexLock lock(&z.mu);
+  auto [it, added] = z.ids.try_emplace(key, static_cast<std::uint32_t>(z.names.size()));
+  if (added) z.names.push_back(std::move(key));
+  return it->second;
+}
+
+std::vector<std::uint8_t> ZoneNameOf(std::uint32_t id) {
+  ZoneIds& z = Ids();
+  util::MutexLock lock(&z.mu);
+  if (id >= z.names.size()) return {};
+  return std::vector<std::uint8_t>(z.names[id].begin(), z.names[id].end());
+}
+
 ZoneSet::~ZoneSet() {
   ent_stop_.store(true, std::memory_order_relaxed);
   if (ent_builder_.joinable()) ent_builder_.join();
@@ -316,6 +348,18 @@ void ZoneSet::ComputeGlue(ZoneSet* zs) {
       q.qtype = kTypeA;
       Resolve(*zs, lazy, q, answer.get());
       const bool served = answer->zone != nullptr;
+      if (served && !answer->zone->live.empty()) {
+        // The NS name lies in a zone with live lists: its glue can change
+        // at any time, so the query path looks it up (live.h); what the
+        // snapshots hold is added below as usual.
+        LiveGlue lg;
+        lg.owner = owner;
+        const int off = dns::SuffixOffset(lower, answer->zone->name);
+        lg.rel.assign(lower.begin(), lower.begin() + (off < 0 ? 0 : off));
+        lg.zone = answer->zone;
+        z.live_glue.push_back(std::move(lg));
+      }
+      const bool live_glue = served && !answer->zone->live.empty();
       bool found = false;
       for (int i = 0; i < answer->answer_count; ++i) {
         const Rr& rr = answer->answer[i];
@@ -336,7 +380,7 @@ void ZoneSet::ComputeGlue(ZoneSet* zs) {
         z.glue_ttl = any ? std::min(z.glue_ttl, rr.ttl) : rr.ttl;
         any = true;
       }
-      if (served && !found) {
+      if (served && !found && !live_glue) {
         zs->warnings_.push_back(absl::StrCat("zone ", ZoneText(z.name), ": no glue record(s) for ",
                                              dns::NameToText(lower).substr(0, 60), " NS found"));
       }
@@ -352,7 +396,7 @@ void ZoneSet::ComputeGlue(ZoneSet* zs) {
 
 absl::StatusOr<std::shared_ptr<const ZoneSet>> ZoneSet::Create(
     std::vector<std::shared_ptr<const Snapshot>> snaps, const DatasetRank& rank,
-    std::span<const std::vector<std::uint8_t>> failed_zones) {
+    std::span<const std::vector<std::uint8_t>> failed_zones, std::span<const LiveZone> live_zones) {
   std::shared_ptr<ZoneSet> zs(new ZoneSet());
   zs->snapshots_ = std::move(snaps);
   // Each zone's datasets with their ranks, sorted below.
@@ -425,9 +469,25 @@ absl::StatusOr<std::shared_ptr<const ZoneSet>> ZoneSet::Create(
     }
     it->failed = true;
   }
+  // Zones served (also) from live lists.
+  for (const LiveZone& lz : live_zones) {
+    auto it = std::find_if(zs->zones_.begin(), zs->zones_.end(), [&](const ZoneNode& zn) {
+      return std::equal(zn.name.begin(), zn.name.end(), lz.name.begin(), lz.name.end());
+    });
+    if (it == zs->zones_.end()) {
+      zs->zones_.push_back({});
+      it = zs->zones_.end() - 1;
+      it->name = zs->failed_names_.emplace_back(lz.name);
+    }
+    it->has_ip4 = true;  // a live list answers IPv4 (6to4 and v4-mapped names map to it)
+    if (std::find(it->live.begin(), it->live.end(), lz.slot) == it->live.end()) {
+      it->live.push_back(lz.slot);
+    }
+  }
   std::stable_sort(zs->zones_.begin(), zs->zones_.end(), [](const ZoneNode& a, const ZoneNode& b) {
     return a.name.size() > b.name.size();
   });
+  for (ZoneNode& z : zs->zones_) z.id = ZoneIdOf(z.name);
   for (const ZoneNode& z : zs->zones_) {
     if (z.failed) {
       zs->warnings_.push_back(absl::StrCat("zone ", ZoneText(z.name),

@@ -52,7 +52,7 @@ inline std::shared_ptr<const ZoneSet> MakeZoneSet(const SnapshotBuilder& b) {
 // "NXDOMAIN", or "NOERROR A=127.0.0.2/2100 TXT=text/2100 | auth SOA" style.
 inline std::string Ask(const ZoneSet& zs, const std::string& name, std::uint16_t qtype = kTypeA,
                        ClientAddr client = {4, 0x7f000001, 0, 0}, QueryOptions opts = {},
-                       std::int64_t now = 1700000000) {
+                       std::int64_t now = 1700000000, const OverlaySet* overlays = nullptr) {
   static auto* answer = new Answer();
   std::string labels = Labels(name);
   Query q;
@@ -60,6 +60,7 @@ inline std::string Ask(const ZoneSet& zs, const std::string& name, std::uint16_t
   q.qtype = qtype;
   q.client = client;
   q.now = now;
+  q.overlays = overlays;
   Resolve(zs, opts, q, answer);
   if (answer->drop) return "DROP";
   std::string out(dns::RcodeName(answer->rcode));

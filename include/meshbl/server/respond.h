@@ -47,8 +47,9 @@ struct ResponderConfig {
 struct ZoneStats {
   std::uint64_t tot = 0, ok = 0, nxd = 0, in = 0, out = 0;
 };
-// Zones counted one by one, by their index in ZoneSet::zones(); queries for
-// zones past this count are in the totals only.
+// Zones counted one by one, by their identity (ZoneNode::id: the order in
+// which the process first served each zone name, kept across reloads);
+// queries for zones past this count are in the totals only.
 inline constexpr int kMaxZoneStats = 32;
 
 struct ResponderStats {
@@ -71,7 +72,7 @@ struct ResponderStats {
   std::uint64_t edns = 0;              // queries carrying a recognised OPT
   std::uint64_t bytes_in = 0;          // sum of query sizes (all packets)
   std::uint64_t bytes_out = 0;         // sum of reply sizes
-  ZoneStats zone[kMaxZoneStats];       // per zone, by index in ZoneSet::zones()
+  ZoneStats zone[kMaxZoneStats];       // per zone, by ZoneNode::id
 };
 
 enum class Verdict : std::uint8_t { kReply, kDrop };
@@ -90,7 +91,8 @@ enum class Verdict : std::uint8_t { kReply, kDrop };
 Verdict Respond(const table::ZoneSet* zones, const ResponderConfig& cfg,
                 std::span<const std::uint8_t> query, const table::ClientAddr& client,
                 Transport transport, std::int64_t now, table::Answer* scratch,
-                std::span<std::uint8_t> out, std::size_t* out_len, ResponderStats* stats) noexcept;
+                std::span<std::uint8_t> out, std::size_t* out_len, ResponderStats* stats,
+                const table::OverlaySet* overlays = nullptr) noexcept;
 
 }  // namespace meshbl::server
 

@@ -115,8 +115,9 @@ class Server {
   // Binds every socket of `config` and starts the UDP workers and the TCP
   // thread. `zones` must outlive the Server; until something is published
   // every query gets SERVFAIL. Errors name the address and the system call.
-  static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerConfig& config,
-                                                       table::ZoneSetHolder* zones);
+  static absl::StatusOr<std::unique_ptr<Server>> Start(
+      const ServerConfig& config, table::ZoneSetHolder* zones,
+      const table::OverlaySetHolder* overlays = nullptr);
 
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

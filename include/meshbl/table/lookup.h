@@ -57,9 +57,14 @@ class ValueList {
   std::uint32_t one_ = 0;
 };
 
+// What a lookup found. The snapshot lookups below answer kListed or kNone
+// (an exclusion that decides reads as kNone: within one dataset nothing else
+// could answer); layered lookups (live.h) tell an exclusion apart, because
+// there it decides between an overlay and what lies under it.
 enum class Match : std::uint8_t {
-  kNone,    // nothing listed (not found, or excluded)
-  kListed,  // values in the ValueList
+  kNone,      // nothing covers the subject
+  kListed,    // values in the ValueList
+  kExcluded,  // an exclusion decided: not listed
 };
 
 // An ACL decision for one client address.

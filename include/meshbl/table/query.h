@@ -18,6 +18,8 @@
 
 namespace meshbl::table {
 
+struct OverlaySet;  // live.h
+
 using Rcode = dns::Rcode;  // dns/types.h
 
 // The client's address, for ACLs and "always listed" TXT `$`.
@@ -37,6 +39,9 @@ struct Query {
   bool class_any = false;  // QCLASS ANY: answered, but without AA
   ClientAddr client;
   std::int64_t now = 0;  // unix seconds, for $TIMESTAMP expiry
+  // The live lists' tables current for this batch (swap.h), or nullptr:
+  // zones that serve live lists then answer from their snapshot data only.
+  const OverlaySet* overlays = nullptr;
 };
 
 struct Rr {

@@ -1,11 +1,12 @@
 // The published, read-only serving state: every zone with the datasets that
 // answer for it, resolved over one or more validated snapshots. A ZoneSet is
-// built on the control plane, published through SnapshotHolder (swap.h) and
+// built on the control plane, published through ZoneSetHolder (swap.h) and
 // then read by any number of query workers without locks.
 //
-// Later layers (live feeds) attach a mutable overlay per dataset beside the
-// immutable views here; Resolve() consults DsNode, so an overlay pointer fits
-// in DsNode without changing the lookup path.
+// Live lists (live.h) are not in the ZoneSet: a zone names the slots of the
+// live lists it serves (ZoneNode::live) and Resolve() reads their current
+// tables from the OverlaySet published beside it, so a live change never
+// rebuilds the ZoneSet.
 #ifndef MESHBL_TABLE_ZONE_SET_H_
 #define MESHBL_TABLE_ZONE_SET_H_
 
@@ -111,9 +112,26 @@ struct GlueRr {
   std::uint8_t a[4];
 };
 
+struct ZoneNode;
+
+// An NS name of a zone whose glue comes from a live list (the NS name lies
+// in a zone that serves live lists): looked up at query time.
+struct LiveGlue {
+  std::span<const std::uint8_t> owner;  // the NS name as in the data
+  std::vector<std::uint8_t> rel;        // lowercased, relative to `zone`
+  const ZoneNode* zone = nullptr;
+};
+
 struct ZoneNode {
-  std::span<const std::uint8_t> name;   // label sequence
+  std::span<const std::uint8_t> name;  // label sequence
+  // Stable identity for per-zone counters (ZoneIdOf): the same name gets the
+  // same id in every ZoneSet of the process.
+  std::uint32_t id = 0;
   std::vector<const DsNode*> datasets;  // command-line order
+  // Slots (OverlaySet::lists) of the live lists served in this zone, after
+  // the snapshot datasets, in command-line order.
+  std::vector<std::uint32_t> live;
+  std::vector<LiveGlue> live_glue;
   const DsNode* acl = nullptr;
   const DsNode* soa = nullptr;  // first dataset (command-line order) with $SOA
   const DsNode* ns = nullptr;   // first dataset with $NS
@@ -130,6 +148,20 @@ struct ZoneNode {
   // zone gets SERVFAIL (after the zone ACL's `ignore`, before `refuse`).
   bool failed = false;
 };
+
+// A zone served from a live list: `zone:live:LIST` on the command line.
+struct LiveZone {
+  std::vector<std::uint8_t> name;  // label sequence, lowercased
+  std::uint32_t slot = 0;          // the list's slot in the OverlaySet
+};
+
+// The process-wide identity of zone `name` (label sequence): ids are handed
+// out in order of first use and never reused, so per-zone counters follow a
+// zone across reloads that add, remove or reorder zones. Control plane;
+// thread-safe.
+std::uint32_t ZoneIdOf(std::span<const std::uint8_t> name);
+// The name (label sequence) of id `id`, empty when unknown.
+std::vector<std::uint8_t> ZoneNameOf(std::uint32_t id);
 
 class ZoneSet {
  public:
@@ -154,7 +186,8 @@ class ZoneSet {
   // datasets of it did load, so that it still shadows its parent zones.
   static absl::StatusOr<std::shared_ptr<const ZoneSet>> Create(
       std::vector<std::shared_ptr<const Snapshot>> snaps, const DatasetRank& rank = nullptr,
-      std::span<const std::vector<std::uint8_t>> failed_zones = {});
+      std::span<const std::vector<std::uint8_t>> failed_zones = {},
+      std::span<const LiveZone> live_zones = {});
 
   // Most specific zone first.
   std::span<const ZoneNode> zones() const noexcept { return zones_; }
@@ -179,6 +212,7 @@ class ZoneSet {
   std::vector<ZoneNode> zones_;
   const DsNode* global_acl_ = nullptr;
   std::deque<std::vector<std::uint8_t>> failed_names_;  // names of zones added by `failed_zones`
+                                                        // or `live_zones`
   std::vector<std::string> warnings_;
   std::atomic<bool> ent_stop_{false};
   std::thread ent_builder_;
