@@ -9,7 +9,10 @@
 
 namespace meshbl::daemon {
 
-ServiceList::~ServiceList() { Stop(); }
+ServiceList::~ServiceList() {
+  Stop();
+  while (!services_.empty()) services_.pop_back();  // reverse order too
+}
 
 absl::Status ServiceList::Fail(const Service& service, absl::Status status) {
   util::LogError(absl::StrCat(std::string(service.name()), ": ", std::string(status.message())));
