@@ -21,9 +21,11 @@
 #ifndef MESHBL_DAEMON_SERVICE_H_
 #define MESHBL_DAEMON_SERVICE_H_
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -82,8 +84,8 @@ class ServiceList {
   // again and calls nothing. Start() binds first if Bind() was not called.
   absl::Status Bind();
   absl::Status Start();
-  // Reload(cause) of every service in registration order (after Stop():
-  // nothing).
+  // Reload(cause) of every service in registration order; only between a
+  // successful Start() and Stop().
   void Reload(ReloadCause cause);
   // Stop() of every service whose Bind() was called, in reverse
   // registration order; once: a second call does nothing.
