@@ -4,13 +4,11 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
-#include <poll.h>
 #include <pwd.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -23,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -32,7 +31,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "meshbl/daemon/dns_service.h"
+#include "meshbl/daemon/query_log_service.h"
 #include "meshbl/daemon/reload.h"
+#include "meshbl/daemon/service.h"
 #include "meshbl/daemon/stats_file.h"
 #include "meshbl/dns/name.h"
 #include "meshbl/server/listen.h"
@@ -40,6 +42,7 @@
 #include "meshbl/server/server.h"
 #include "meshbl/table/dump.h"
 #include "meshbl/table/swap.h"
+#include "meshbl/util/event_loop.h"
 #include "meshbl/util/log.h"
 #include "meshbl/zone/source.h"
 #include "meshbl/zone/zone_loader.h"
@@ -49,7 +52,6 @@ using server::FamilyHint;
 using server::IoStats;
 using server::kMaxZoneStats;
 using server::ListenAddress;
-using server::QueryLog;
 using server::ResolveListenSpecs;
 using server::ResponderStats;
 using server::Server;
@@ -264,9 +266,9 @@ UdpBackend BackendFromName(const std::string& s) {
 struct Running {
   const DaemonOptions* options;
   const table::ZoneSetHolder* holder;
-  Server* server;
-  Reloader* reloader;
-  QueryLog* query_log;  // nullptr without -l
+  ServiceList* services;
+  const Server* server;
+  const ReloadService* reload;
   StatsTracker* stats;
   const SystemdNotifier* systemd;
 };
@@ -294,90 +296,98 @@ void WriteStats(const Running& r, std::int64_t now) {
   }
 }
 
-// Serves signals and the -c timer until TERM/INT.
-int ControlLoop(const Running& r, const sigset_t& mask) {
-  const int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-  if (sfd < 0) return Fatal(absl::StrCat("signalfd: ", Errno()));
-  int tfd = -1;
-  if (r.options->check_interval > 0) {
-    tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-    if (tfd < 0) return Fatal(absl::StrCat("timerfd_create: ", Errno()));
-    itimerspec its{};
-    its.it_interval.tv_sec = static_cast<time_t>(r.options->check_interval);
-    its.it_value = its.it_interval;
-    timerfd_settime(tfd, 0, &its, nullptr);
+// The counters lines, then each service's own (the query log's).
+void LogStats(const Running& r, std::int64_t now, const ResponderStats& s) {
+  for (const std::string& line : r.stats->LogLines(now, CountersFrom(s), ZoneCountersOf(r, s))) {
+    LogInfo(line);
   }
-  for (;;) {
-    pollfd fds[2] = {{sfd, POLLIN, 0}, {tfd, POLLIN, 0}};
-    const int n = poll(fds, tfd >= 0 ? 2 : 1, -1);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Fatal(absl::StrCat("poll: ", Errno()));
-    }
-    if (tfd >= 0 && (fds[1].revents & POLLIN) != 0) {
-      std::uint64_t ticks;
-      if (read(tfd, &ticks, sizeof ticks) > 0) {
-        r.reloader->RequestCheck();
-        WriteStats(r, Now());
-      }
-    }
-    if ((fds[0].revents & POLLIN) == 0) continue;
-    signalfd_siginfo si{};
-    if (read(sfd, &si, sizeof si) != static_cast<ssize_t>(sizeof si)) continue;
-    const std::int64_t now = Now();
-    switch (si.ssi_signo) {
-      case SIGHUP:
-        if (r.query_log != nullptr) r.query_log->RequestReopen();
-        r.reloader->RequestCheck();
-        break;
-      case SIGUSR1:
-      case SIGUSR2: {
-        const ResponderStats s = r.server->TotalStats();
-        const Counters total = CountersFrom(s);
-        for (const std::string& line : r.stats->LogLines(now, total, ZoneCountersOf(r, s))) {
-          LogInfo(line);
-        }
-        if (r.query_log != nullptr) LogInfo(r.query_log->StatsLine());
-        WriteStats(r, now);
-        if (si.ssi_signo == SIGUSR2) {
-          r.stats->Reset(now, total, ZoneCountersOf(r, s));
-          (void)r.stats->WriteTimestamp(now);
-        }
-        break;
-      }
-      case SIGTERM:
-      case SIGINT: {
-        r.systemd->Send("STOPPING=1");
-        LogInfo("terminating");
-        r.server->Stop();
-        const ResponderStats s = r.server->TotalStats();
-        WriteStats(r, now);
-        for (const std::string& line :
-             r.stats->LogLines(now, CountersFrom(s), ZoneCountersOf(r, s))) {
-          LogInfo(line);
-        }
+  for (const std::string& line : r.services->StatsLines()) LogInfo(line);
+}
+
+// One signal, read from the signalfd by the control loop. Returns false
+// once the daemon is to exit (TERM/INT).
+bool OnSignal(const Running& r, std::uint32_t signo) {
+  const std::int64_t now = Now();
+  switch (signo) {
+    case SIGHUP:
+      // Reopens -l, checks the data files.
+      r.services->Reload(ReloadCause::kSignal);
+      return true;
+    case SIGUSR1:
+    case SIGUSR2: {
+      const ResponderStats s = r.server->TotalStats();
+      LogStats(r, now, s);
+      WriteStats(r, now);
+      if (signo == SIGUSR2) {
+        r.stats->Reset(now, CountersFrom(s), ZoneCountersOf(r, s));
         (void)r.stats->WriteTimestamp(now);
-        if (r.query_log != nullptr) {
-          r.query_log->Stop();
-          LogInfo(r.query_log->StatsLine());
-        }
-        // A reload in progress is abandoned between two datasets; one still
-        // inside a long dataset after kStopLimit is left behind: the process
-        // ends at once (its data is only in memory), so SIGTERM always exits
-        // within a few seconds.
-        if (!r.reloader->StopWithin(kStopLimit)) {
-          LogWarning("a reload is still running: exiting without waiting for it");
-          std::fflush(nullptr);
-          _exit(0);
-        }
-        close(sfd);
-        if (tfd >= 0) close(tfd);
-        return 0;
       }
-      default:
-        break;
+      return true;
     }
+    case SIGTERM:
+    case SIGINT: {
+      r.systemd->Send("STOPPING=1");
+      LogInfo("terminating");
+      // In reverse order of registration: the DNS front end first (the
+      // counters are final, nothing writes to the query log any more), the
+      // reloader (at most kStopLimit), the query log last.
+      r.services->Stop();
+      const ResponderStats s = r.server->TotalStats();
+      WriteStats(r, now);
+      (void)r.stats->WriteTimestamp(now);
+      LogStats(r, now, s);
+      // A reload in progress was abandoned between two datasets; one still
+      // inside a long dataset after kStopLimit was left behind: the process
+      // ends at once (its data is only in memory), so SIGTERM always exits
+      // within a few seconds.
+      if (r.reload->abandoned()) {
+        LogWarning("a reload is still running: exiting without waiting for it");
+        std::fflush(nullptr);
+        _exit(0);
+      }
+      return false;
+    }
+    default:
+      return true;
   }
+}
+
+// Serves signals and the -c timer on an EventLoop on the main thread until
+// TERM/INT.
+int ControlLoop(const Running& r, const sigset_t& mask) {
+  auto created = util::EventLoop::Create();
+  if (!created.ok()) return Fatal(created.status());
+  util::EventLoop& loop = **created;
+  const util::UniqueFd sfd(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!sfd.valid()) return Fatal(absl::StrCat("signalfd: ", Errno()));
+  bool stopping = false;
+  // One signal per wake-up, as they came; the loop calls again while more
+  // are pending.
+  absl::Status watched = loop.AddFd(sfd.get(), [&] {
+    signalfd_siginfo si{};
+    if (stopping || read(sfd.get(), &si, sizeof si) != static_cast<ssize_t>(sizeof si)) return;
+    if (!OnSignal(r, si.ssi_signo)) {
+      stopping = true;
+      loop.Stop();
+    }
+  });
+  if (!watched.ok()) return Fatal(watched);
+  // -c: every interval from startup, like a periodic timer (ticks missed
+  // while the loop was busy coalesce into one).
+  const std::chrono::seconds interval(r.options->check_interval);
+  util::SteadyTime next = std::chrono::steady_clock::now() + interval;
+  std::function<void()> check = [&] {
+    if (stopping) return;
+    r.services->Reload(ReloadCause::kTimer);
+    WriteStats(r, Now());
+    const util::SteadyTime now = std::chrono::steady_clock::now();
+    while (next <= now) next += interval;
+    loop.AddTimer(next, check);
+  };
+  if (interval.count() > 0) loop.AddTimer(next, check);
+  loop.Run();
+  loop.RemoveFd(sfd.get());
+  return 0;
 }
 
 // -d: loads every zone, writes them to stdout as one BIND master-format
@@ -480,28 +490,38 @@ int RunDaemon(const DaemonOptions& o) {
       std::chrono::milliseconds(std::int64_t{o.tcp_query_timeout_seconds} * 1000);
   config.tcp_max_per_address = o.tcp_max_conn_per_ip;
   config.log = [](std::string_view line) { LogInfo(line); };
-  // -l: every worker records its replies into its own ring of this log; the
-  // log's writer thread drains them into the file.
-  std::unique_ptr<QueryLog> query_log;
-  if (!o.query_log.empty()) query_log = std::make_unique<QueryLog>();
-  config.query_log = query_log.get();
-
+  // The services, in registration order: they bind and start in this order
+  // and stop in reverse. The DNS front end comes last: it writes into the
+  // query log and serves what the reloader publishes, so it stops first.
+  // The loader and holder outlive them.
   table::ZoneSetHolder holder;
   ZoneLoader loader(*std::move(sources), o.load);
-  std::unique_ptr<Server> server;
-  auto start_server = [&]() -> absl::Status {
-    auto started = Server::Start(config, &holder);
-    if (!started.ok()) return started.status();
-    server = *std::move(started);
-    for (const ListenAddress& a : server->bound()) LogInfo("listening on " + a.ToString());
-    return DropPrivileges(*creds);
+  ServiceList services;
+  // -l: every worker records its replies into its own ring of this log; the
+  // log's writer thread drains them into the file.
+  if (!o.query_log.empty()) {
+    config.query_log =
+        services.Add(std::make_unique<QueryLogService>(o.query_log, o.query_log_unbuffered))->log();
+  }
+  const ReloadService* reload = services.Add(std::make_unique<ReloadService>(
+      &loader, &holder, [&systemd](std::string_view state) { systemd.Send(state); }, kStopLimit));
+  const DnsService* dns = services.Add(std::make_unique<DnsService>(config, &holder));
+  // Binds (as root: port 53), then drops privileges for good. A service's
+  // error has been logged with its name.
+  auto bind_services = [&]() -> absl::Status {
+    if (absl::Status st = services.Bind(); !st.ok()) return st;
+    if (absl::Status st = DropPrivileges(*creds); !st.ok()) {
+      LogError(std::string(st.message()));
+      return st;
+    }
+    return absl::OkStatus();
   };
 
   const bool detach_first = o.quick && !foreground;
   if (detach_first) {
     // -q: serve (SERVFAIL) and detach first, then load; load errors are
     // not fatal and the data is retried when the files change.
-    if (absl::Status st = start_server(); !st.ok()) return Fatal(st);
+    if (!bind_services().ok()) return 1;
     parent.Notify(true);
     Detach(o.syslog_facility);
     // A dataset that fails only fails the zones that use it (SERVFAIL).
@@ -527,41 +547,35 @@ int RunDaemon(const DaemonOptions& o) {
     } else {
       LogError("zone loading errors, serving no data until they are fixed");
     }
-    if (absl::Status st = start_server(); !st.ok()) return Fatal(st);
+    if (!bind_services().ok()) return 1;
   }
 
-  if (query_log != nullptr) {
-    if (absl::Status st = query_log->Open(o.query_log, o.query_log_unbuffered); !st.ok()) {
-      return Fatal(absl::StrCat("unable to open query log ", st.message()));
-    }
-    query_log->Start();
-  }
+  // As the -u user: the query log opens, the reloader's thread starts.
+  if (!services.Start().ok()) return 1;
   StatsTracker stats(o.stats_file, o.stats_relative, Now());
   if (absl::Status st = stats.WriteTimestamp(Now()); !st.ok())
     LogWarning(std::string(st.message()));
 
+  const Server& server = *dns->server();
   // Only the count: a reference held here would keep the first load's
   // snapshot in memory for the life of the process, after every reload.
   const std::size_t zone_count = [&holder] {
     const auto current = holder.Current();
     return current != nullptr ? current->zones().size() : 0;
   }();
-  LogInfo(absl::StrCat(kProgramName, " version ", kVersionText, " started (",
-                       server->bound().size(), " socket(s), ", zone_count, " zone(s), ",
-                       server->threads(), " thread(s), ",
-                       std::string(UdpBackendName(server->udp_backend())), ")"));
+  LogInfo(absl::StrCat(kProgramName, " version ", kVersionText, " started (", server.bound().size(),
+                       " socket(s), ", zone_count, " zone(s), ", server.threads(), " thread(s), ",
+                       std::string(UdpBackendName(server.udp_backend())), ")"));
   if (!detach_first) {
     parent.Notify(true);
     if (!foreground) Detach(o.syslog_facility);
   }
   std::string where;
-  for (const ListenAddress& a : server->bound()) absl::StrAppend(&where, " ", a.ToString());
+  for (const ListenAddress& a : server.bound()) absl::StrAppend(&where, " ", a.ToString());
   systemd.Send(absl::StrCat("READY=1\nMAINPID=", getpid(), "\nSTATUS=serving ", zone_count,
                             " zone(s) on", where));
 
-  Reloader reloader(&loader, &holder, [&systemd](std::string_view state) { systemd.Send(state); });
-  reloader.Start();
-  Running r{&o, &holder, server.get(), &reloader, query_log.get(), &stats, &systemd};
+  Running r{&o, &holder, &services, &server, reload, &stats, &systemd};
   return ControlLoop(r, mask);
 }
 

@@ -126,4 +126,17 @@ void Reloader::Run() {
   cv_.SignalAll();
 }
 
+absl::Status ReloadService::Start() {
+  reloader_.Start();
+  return absl::OkStatus();
+}
+
+void ReloadService::Reload(ReloadCause /*cause*/) { reloader_.RequestCheck(); }
+
+void ReloadService::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  abandoned_ = !reloader_.StopWithin(stop_limit_);
+}
+
 }  // namespace meshbl::daemon

@@ -23,12 +23,14 @@ namespace {
 constexpr std::uint64_t kTagConn = 0;
 constexpr std::uint64_t kTagListener = 1;
 constexpr std::uint64_t kTagWake = 2;
+constexpr std::uint64_t kTagFd = 3;  // an AddFd() slot; its generation in bits 40..63
 constexpr int kMaxEvents = 64;
 constexpr int kAcceptsPerEvent = 64;
 constexpr int kWritesPerFlush = 64;
 constexpr std::chrono::milliseconds kSweepEvery{100};
 
 std::uint64_t Tag(std::uint64_t tag, std::uint32_t index) { return (tag << 32) | index; }
+constexpr std::uint32_t kGenerationMask = 0xffffff;  // 24 bits
 
 absl::Status Errno(const std::string& what) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
@@ -186,6 +188,50 @@ bool EventLoop::CancelTimer(TimerId id) {
   timers_.erase({it->second, id});
   timer_when_.erase(it);
   return true;
+}
+
+absl::Status EventLoop::AddFd(int fd, std::function<void()> on_readable) {
+  if (fd < 0) return absl::InvalidArgumentError("AddFd: no descriptor");
+  for (const Watch& w : watches_) {
+    if (w.fd == fd)
+      return absl::InvalidArgumentError(absl::StrCat("AddFd: ", fd, " already watched"));
+  }
+  std::size_t slot = 0;
+  while (slot < watches_.size() && watches_[slot].fd >= 0) ++slot;
+  if (slot == watches_.size()) watches_.emplace_back();
+  Watch& w = watches_[slot];
+  w.generation = (w.generation + 1) & kGenerationMask;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = (std::uint64_t{w.generation} << 40) | Tag(kTagFd, static_cast<std::uint32_t>(slot));
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
+    return Errno(absl::StrCat("epoll_ctl(", fd, ")"));
+  }
+  w.fd = fd;
+  w.fn = std::make_shared<std::function<void()>>(std::move(on_readable));
+  return absl::OkStatus();
+}
+
+bool EventLoop::RemoveFd(int fd) {
+  for (Watch& w : watches_) {
+    if (w.fd != fd || fd < 0) continue;
+    (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+    w.fd = -1;
+    w.fn.reset();  // a callback running now holds its own reference
+    w.generation = (w.generation + 1) & kGenerationMask;
+    return true;
+  }
+  return false;
+}
+
+void EventLoop::OnWatch(std::uint64_t data) noexcept {
+  const auto slot = static_cast<std::size_t>(data & 0xffffffffu);
+  const auto generation = static_cast<std::uint32_t>(data >> 40);
+  if (slot >= watches_.size() || watches_[slot].fd < 0 || watches_[slot].generation != generation) {
+    return;  // removed (or replaced) since epoll_wait() collected the event
+  }
+  std::shared_ptr<std::function<void()>> fn = watches_[slot].fn;
+  (*fn)();
 }
 
 void EventLoop::Post(std::function<void()> fn) {
@@ -568,9 +614,11 @@ void EventLoop::Run() noexcept {
     if (stop_.load(std::memory_order_acquire)) break;
     bool woken = false;
     for (int i = 0; i < n; ++i) {
-      const std::uint64_t tag = events[i].data.u64 >> 32;
+      const std::uint64_t tag = (events[i].data.u64 >> 32) & 0xff;
       const auto index = static_cast<std::uint32_t>(events[i].data.u64 & 0xffffffffu);
-      if (tag == kTagListener) {
+      if (tag == kTagFd) {
+        OnWatch(events[i].data.u64);
+      } else if (tag == kTagListener) {
         Accept(index);
       } else if (tag == kTagWake) {
         std::uint64_t v;

@@ -29,6 +29,11 @@
 //   loaded, and SIGTERM exits; `meshbl check`, `compile`, `lookup` refuse
 //   it at once. (failure_differential_test.cc compares the failure cases
 //   that rbldnsd can run with it.)
+// - issue 10 item 1 (the daemon's services): a service that fails to start
+//   (the DNS front end on a port in use, the query log in a missing
+//   directory) is named in the error and the process exits 1, in the
+//   foreground and in daemon mode (the parent too); SIGHUP reopens the
+//   query log (logrotate) and a -c check does not.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -40,6 +45,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -736,5 +742,97 @@ TEST(Meshbl, Issue9_ToolCommandsRefuseAFifo) {
 }
 
 }  // namespace issue9
+
+TEST(Meshbld, Issue10_AServiceThatFailsToStartIsNamedAndTheProcessExits1) {
+  TempDir dir;
+  WriteFile(dir / "ip4", kIp4Data);
+  const std::string data = "bl.test:ip4set:" + (dir / "ip4").string();
+  // A UDP port in use (without SO_REUSEPORT): the DNS front end cannot bind.
+  const int busy = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(busy, 0);
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(busy, reinterpret_cast<sockaddr*>(&sin), sizeof sin), 0);
+  socklen_t len = sizeof sin;
+  ASSERT_EQ(getsockname(busy, reinterpret_cast<sockaddr*>(&sin), &len), 0);
+  const std::string addr = "127.0.0.1/" + std::to_string(ntohs(sin.sin_port));
+  const std::string missing_log = (dir / "no-such-dir" / "q.log").string();
+  for (bool foreground : {true, false}) {
+    SCOPED_TRACE(foreground ? "-n" : "daemon mode");
+    std::vector<std::string> args = {"-b", addr};
+    if (foreground) args.push_back("-n");
+    for (const std::string& a : UserArgs()) args.push_back(a);
+    args.push_back(data);
+    RunResult r = RunToExit(args, dir.path());
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.err.find("meshbld: dns: bind " + addr + ": "), std::string::npos) << r.err;
+    args = {"-b", "127.0.0.1/0", "-l", missing_log};
+    if (foreground) args.push_back("-n");
+    for (const std::string& a : UserArgs()) args.push_back(a);
+    args.push_back(data);
+    r = RunToExit(args, dir.path());
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.err.find("meshbld: query log: unable to open " + missing_log + ": "),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.out.find("started ("), std::string::npos) << "never reported as started";
+  }
+  close(busy);
+}
+
+std::size_t LineCount(const fs::path& p) {
+  std::error_code ec;
+  if (!fs::exists(p, ec)) return 0;
+  const std::string text = ReadFile(p);
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// Bounded wait for `f()`.
+template <typename F>
+bool Eventually(F f, std::chrono::milliseconds limit = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (f()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return f();
+}
+
+// logrotate moves the query log and sends SIGHUP: the lines before the
+// signal stay in the moved file (a -c check in between does not reopen),
+// the lines after it go to a new file at the old name; none is lost.
+TEST(Meshbld, Issue10_HupReopensTheQueryLogAndACheckDoesNot) {
+  TempDir dir;
+  WriteFile(dir / "ip4", kIp4Data);
+  const fs::path qlog = dir / "q.log", moved = dir / "q.log.1", stats = dir / "stats";
+  Daemon d(dir, {"-c", "1", "-s", stats.string(), "-l", qlog.string(), "bl.test:ip4set:ip4"});
+  ASSERT_TRUE(d.WaitStarted()) << d.Out() << d.Err();
+  Client c(d.port());
+  std::size_t sent = 0;
+  ASSERT_TRUE(c.Query("4.3.2.1.bl.test", LDNS_RR_TYPE_A).got);
+  ++sent;
+  ASSERT_TRUE(Eventually([&] { return LineCount(qlog) == 1; })) << ReadFile(qlog);
+  fs::rename(qlog, moved);
+  // Two -c checks after the move (each writes a counters line to -s).
+  const std::size_t checks = LineCount(stats);
+  ASSERT_TRUE(Eventually([&] { return LineCount(stats) >= checks + 2; })) << ReadFile(stats);
+  ASSERT_TRUE(c.Query("4.3.2.1.bl.test", LDNS_RR_TYPE_A).got);
+  ++sent;
+  ASSERT_TRUE(Eventually([&] { return LineCount(moved) == 2; })) << ReadFile(moved);
+  EXPECT_FALSE(fs::exists(qlog)) << "a -c check reopened the query log";
+  d.Signal(SIGHUP);
+  // The reopen happens at the writer's next pass: query until a line lands
+  // in the new file.
+  for (int i = 0; i < 100 && LineCount(qlog) == 0; ++i) {
+    ASSERT_TRUE(c.Query("4.3.2.1.bl.test", LDNS_RR_TYPE_A).got);
+    ++sent;
+    (void)Eventually([&] { return LineCount(moved) + LineCount(qlog) == sent; }, 2s);
+  }
+  EXPECT_GE(LineCount(qlog), 1u);
+  d.Signal(SIGTERM);
+  ASSERT_EQ(d.WaitExit(), 0) << d.Err();
+  EXPECT_EQ(LineCount(moved) + LineCount(qlog), sent);
+}
 
 }  // namespace

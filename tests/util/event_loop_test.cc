@@ -8,11 +8,16 @@
 // vs 127.0.0.2); message size limit around the edge; backpressure (a client
 // that does not read: no further message is handed out, the queue stays
 // bounded, everything arrives once it reads); half-close; a unix socket
-// listener; a reply sent later; timers; Stop() from another thread. Every
-// loop is bounded; sockets are on 127.0.0.0/8 or a private directory.
+// listener; a reply sent later; timers; Stop() from another thread;
+// descriptors watched with AddFd() (called back exactly when readable, past
+// one epoll batch; removal inside a callback, of itself or of a descriptor
+// whose event is already collected; a callback that never reads does not
+// starve timers; refused descriptors). Every loop is bounded; sockets are
+// on 127.0.0.0/8 or a private directory.
 #include "meshbl/util/event_loop.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -20,6 +25,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -711,6 +717,173 @@ TEST(EventLoop, StopFromAnotherThread) {
   EventLoop* a = again->get();
   auto ran = std::async(std::launch::async, [a] { a->Run(); });
   EXPECT_EQ(ran.wait_for(milliseconds(3000)), std::future_status::ready);
+}
+
+// ---- AddFd ----
+
+struct Pipe {
+  UniqueFd r, w;
+  static Pipe Make() {
+    int p[2] = {-1, -1};
+    EXPECT_EQ(::pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+    return {UniqueFd(p[0]), UniqueFd(p[1])};
+  }
+  bool Put(std::size_t n = 1) const {
+    std::string bytes(n, 'x');
+    return ::write(w.get(), bytes.data(), n) == static_cast<ssize_t>(n);
+  }
+};
+
+// Reads one byte: 1, 0 at EOF, -1 when there was nothing to read.
+int ReadOne(int fd) {
+  char c;
+  ssize_t r = ::read(fd, &c, 1);
+  return r == 1 ? 1 : r == 0 ? 0 : -1;
+}
+
+// The callback runs once per byte when it reads one byte per call (level
+// triggered), and never when there is nothing to read; bytes written from
+// another thread while the loop waits wake it.
+TEST(EventLoop, WatchedFdIsCalledBackExactlyWhileReadable) {
+  auto loop = EventLoop::Create();
+  ASSERT_TRUE(loop.ok());
+  EventLoop* l = loop->get();
+  Pipe p = Pipe::Make();
+  std::atomic<int> got{0}, spurious{0};
+  ASSERT_TRUE(l->AddFd(p.r.get(), [&] {
+                 if (ReadOne(p.r.get()) == 1) {
+                   ++got;
+                 } else {
+                   ++spurious;
+                 }
+               }).ok());
+  auto done = std::async(std::launch::async, [l] { l->Run(); });
+  int written = 0;
+  for (std::size_t burst : {1u, 2u, 5u, 64u, 65u, 300u}) {
+    ASSERT_TRUE(p.Put(burst));
+    written += static_cast<int>(burst);
+    ASSERT_TRUE(WaitFor([&] { return got.load() == written; })) << got.load() << " " << written;
+  }
+  l->Stop();
+  ASSERT_EQ(done.wait_for(milliseconds(5000)), std::future_status::ready);
+  EXPECT_EQ(got.load(), written);
+  EXPECT_EQ(spurious.load(), 0);
+  // Not owned: the loop leaves the descriptor open.
+  EXPECT_TRUE(p.Put());
+  EXPECT_EQ(ReadOne(p.r.get()), 1);
+}
+
+// More descriptors than one epoll_wait() batch (64), each readable at
+// once: every one is called back; each removes itself at EOF and is not
+// called again.
+TEST(EventLoop, ManyWatchedFdsEachCalledUntilRemoved) {
+  for (std::size_t n : {1u, 2u, 63u, 64u, 65u, 200u}) {
+    auto loop = EventLoop::Create();
+    ASSERT_TRUE(loop.ok());
+    EventLoop* l = loop->get();
+    std::vector<Pipe> pipes;
+    for (std::size_t i = 0; i < n; ++i) pipes.push_back(Pipe::Make());
+    std::vector<int> calls(n, 0), bytes(n, 0);
+    std::size_t closed = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      ASSERT_TRUE(pipes[i].Put(i % 3 + 1));
+      pipes[i].w = UniqueFd();  // EOF after the bytes
+      ASSERT_TRUE(l->AddFd(pipes[i].r.get(), [&, i, l] {
+                     ++calls[i];
+                     int r = ReadOne(pipes[i].r.get());
+                     if (r == 1) ++bytes[i];
+                     if (r == 0) {
+                       EXPECT_TRUE(l->RemoveFd(pipes[i].r.get()));
+                       if (++closed == n) l->AddTimer(milliseconds(20), [l] { l->Stop(); });
+                     }
+                   }).ok());
+    }
+    auto done = std::async(std::launch::async, [l] { l->Run(); });
+    ASSERT_EQ(done.wait_for(milliseconds(10'000)), std::future_status::ready) << n;
+    for (std::size_t i = 0; i < n; ++i) {
+      EXPECT_EQ(bytes[i], static_cast<int>(i % 3 + 1)) << i;
+      EXPECT_EQ(calls[i], bytes[i] + 1) << i;  // each byte, then EOF once
+      EXPECT_FALSE(l->RemoveFd(pipes[i].r.get()));
+    }
+  }
+}
+
+// Two descriptors readable in the same wake-up: whichever is called first
+// removes itself and the other, whose event is already collected, and
+// watches a third, empty pipe that takes the other's slot. The other's
+// stale event must reach neither the other's callback nor the new one.
+TEST(EventLoop, RemovingWatchedFdsInsideACallbackIsSafe) {
+  for (int round = 0; round < 20; ++round) {
+    auto loop = EventLoop::Create();
+    ASSERT_TRUE(loop.ok());
+    EventLoop* l = loop->get();
+    Pipe a = Pipe::Make(), b = Pipe::Make(), c = Pipe::Make();
+    int first = 0, second = 0, third = 0;
+    auto make = [&](const Pipe& self, const Pipe& other) {
+      return [&, l] {
+        if (first != 0) {
+          ++second;
+          return;
+        }
+        first = self.r.get();
+        EXPECT_TRUE(l->RemoveFd(other.r.get()));
+        EXPECT_TRUE(l->AddFd(c.r.get(), [&] { ++third; }).ok());
+        EXPECT_TRUE(l->RemoveFd(self.r.get()));  // its own std::function is running
+        EXPECT_FALSE(l->RemoveFd(self.r.get()));
+        l->AddTimer(milliseconds(30), [l] { l->Stop(); });
+      };
+    };
+    ASSERT_TRUE(a.Put());
+    ASSERT_TRUE(b.Put());
+    ASSERT_TRUE(l->AddFd(a.r.get(), make(a, b)).ok());
+    ASSERT_TRUE(l->AddFd(b.r.get(), make(b, a)).ok());
+    auto done = std::async(std::launch::async, [l] { l->Run(); });
+    ASSERT_EQ(done.wait_for(milliseconds(5000)), std::future_status::ready);
+    EXPECT_NE(first, 0);
+    EXPECT_EQ(second, 0);
+    EXPECT_EQ(third, 0) << "a stale event reached the slot's new descriptor";
+    EXPECT_TRUE(l->RemoveFd(c.r.get()));
+  }
+}
+
+// A callback that never reads its descriptor runs once per wake-up and
+// does not starve timers or posted tasks: Run() still stops.
+TEST(EventLoop, WatchedFdThatIsNeverReadDoesNotStarveTheLoop) {
+  auto loop = EventLoop::Create();
+  ASSERT_TRUE(loop.ok());
+  EventLoop* l = loop->get();
+  Pipe p = Pipe::Make();
+  ASSERT_TRUE(p.Put());
+  std::atomic<int> calls{0};
+  ASSERT_TRUE(l->AddFd(p.r.get(), [&] { ++calls; }).ok());
+  std::atomic<bool> posted{false};
+  l->Post([&] { posted = true; });
+  l->AddTimer(milliseconds(50), [l] { l->Stop(); });
+  auto done = std::async(std::launch::async, [l] { l->Run(); });
+  ASSERT_EQ(done.wait_for(milliseconds(5000)), std::future_status::ready);
+  EXPECT_TRUE(posted.load());
+  EXPECT_GE(calls.load(), 1);
+  EXPECT_EQ(ReadOne(p.r.get()), 1);  // still there
+}
+
+TEST(EventLoop, AddFdRefusesWhatItCannotWatch) {
+  auto loop = EventLoop::Create();
+  ASSERT_TRUE(loop.ok());
+  EventLoop* l = loop->get();
+  Pipe p = Pipe::Make();
+  EXPECT_FALSE(l->AddFd(-1, [] {}).ok());
+  ASSERT_TRUE(l->AddFd(p.r.get(), [] {}).ok());
+  EXPECT_FALSE(l->AddFd(p.r.get(), [] {}).ok()) << "watched twice";
+  EXPECT_TRUE(l->RemoveFd(p.r.get()));
+  EXPECT_FALSE(l->RemoveFd(p.r.get()));
+  EXPECT_TRUE(l->AddFd(p.r.get(), [] {}).ok()) << "watched again after RemoveFd";
+  // A regular file is not pollable.
+  char path[] = "/tmp/meshbl_addfd_XXXXXX";
+  UniqueFd file(::mkstemp(path));
+  ASSERT_TRUE(file.valid());
+  ::unlink(path);
+  EXPECT_FALSE(l->AddFd(file.get(), [] {}).ok());
+  EXPECT_FALSE(l->RemoveFd(file.get()));
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "meshbl/daemon/service.h"
 #include "meshbl/table/swap.h"
 #include "meshbl/table/zone_set.h"
 #include "meshbl/util/mutex.h"
@@ -78,6 +79,32 @@ class Reloader {
   std::uint64_t failures_ ABSL_GUARDED_BY(mu_) = 0;
   std::uint64_t checks_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread thread_;
+};
+
+// The Reloader as a daemon service: its thread starts after the privilege
+// drop (it inherits the CAP_LEASE kept for it); SIGHUP and each -c check
+// ask it for a check; Stop() waits at most `stop_limit` for a reload in
+// progress (Reloader::StopWithin), after which abandoned() is true and the
+// daemon must end the process at once (SIGTERM exits within a few seconds
+// whatever a reload is doing).
+class ReloadService : public Service {
+ public:
+  // `loader` and `holder` must outlive the service.
+  ReloadService(ZoneLoader* loader, table::ZoneSetHolder* holder, Reloader::Notify notify,
+                std::chrono::milliseconds stop_limit)
+      : reloader_(loader, holder, std::move(notify)), stop_limit_(stop_limit) {}
+
+  std::string_view name() const override { return "reload"; }
+  absl::Status Start() override;
+  void Reload(ReloadCause cause) override;
+  void Stop() override;
+  bool abandoned() const { return abandoned_; }
+
+ private:
+  Reloader reloader_;
+  std::chrono::milliseconds stop_limit_;
+  bool stopped_ = false;
+  bool abandoned_ = false;
 };
 
 }  // namespace meshbl::daemon

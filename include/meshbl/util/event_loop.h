@@ -26,7 +26,9 @@
 //    a reply may also come later (StreamConn::Defer(), then
 //    EventLoop::Reply(ConnId) from a timer or a task given to Post() by
 //    any thread; a half-closed connection waits for it);
-//  * timers, and Stop()/Post() from any thread through an eventfd.
+//  * timers, and Stop()/Post() from any thread through an eventfd;
+//  * other descriptors a caller owns (a signalfd, a pipe): AddFd() runs a
+//    callback when one is readable.
 //
 // Why epoll and not io_uring (docs/ARCHITECTURE.md, "Stream sockets"):
 // these sockets carry a small share of meshbld's load (DNSBL clients use
@@ -185,6 +187,18 @@ class EventLoop {
   }
   bool CancelTimer(TimerId id);  // false: already run or cancelled
 
+  // Watches a descriptor the caller owns and keeps open (a signalfd, a
+  // pipe, an eventfd): `on_readable` runs on the loop thread once per
+  // wake-up while `fd` is readable, hung up or in error (level-triggered:
+  // the callback reads it, or it runs again at the next wake-up; at EOF it
+  // calls RemoveFd()). Errors: `fd` already watched, or not pollable (a
+  // regular file).
+  absl::Status AddFd(int fd, std::function<void()> on_readable);
+  // Stops watching `fd`; call it before closing `fd`. Safe in any callback,
+  // the fd's own included: an event already collected for it is dropped.
+  // False: `fd` was not watched.
+  bool RemoveFd(int fd);
+
   // Called on the loop thread after each wake-up before events are handled
   // (e.g. to refresh a snapshot), and after they are handled (e.g. to
   // publish counters).
@@ -234,6 +248,7 @@ class EventLoop {
   void RunTimers() noexcept;
   void RunPosted() noexcept;
   int WaitMs() const noexcept;
+  void OnWatch(std::uint64_t data) noexcept;
   Conn* Find(ConnId id) const noexcept;
   static bool KeyOf(const sockaddr_storage& ss, AddrKey* key) noexcept;
 
@@ -248,6 +263,14 @@ class EventLoop {
   std::vector<Listener> listeners_;
   std::vector<std::unique_ptr<Conn>> conns_;  // indexed by fd
   std::vector<std::uint32_t> generations_;    // indexed by fd
+  // AddFd() slots, reused; fd -1 = free. The generation, in the epoll
+  // event, tells a stale event from one for the slot's new descriptor.
+  struct Watch {
+    int fd = -1;
+    std::uint32_t generation = 0;
+    std::shared_ptr<std::function<void()>> fn;  // shared: survives RemoveFd() in itself
+  };
+  std::vector<Watch> watches_;
   std::map<std::pair<SteadyTime, TimerId>, std::function<void()>> timers_;
   std::unordered_map<TimerId, SteadyTime> timer_when_;
   TimerId next_timer_ = 1;
