@@ -96,6 +96,10 @@ class Reader {
     pos_ += n;
     return s;
   }
+  absl::StatusOr<std::string> Str(std::string_view field) {
+    MESHBL_ASSIGN_OR_RETURN(std::string_view s, Bytes(field));
+    return std::string(s);
+  }
   absl::StatusOr<Origin> OriginField() {
     MESHBL_ASSIGN_OR_RETURN(std::uint8_t o, U8("origin"));
     if (o < static_cast<std::uint8_t>(Origin::kRule) ||
@@ -225,11 +229,9 @@ absl::StatusOr<Listing> DecodeListing(std::string_view bytes) {
   Listing l;
   MESHBL_ASSIGN_OR_RETURN(l.subject, r.SubjectField());
   MESHBL_ASSIGN_OR_RETURN(l.code, r.U8("code"));
-  MESHBL_ASSIGN_OR_RETURN(std::string_view reason, r.Bytes("reason"));
-  l.reason = std::string(reason);
+  MESHBL_ASSIGN_OR_RETURN(l.reason, r.Str("reason"));
   MESHBL_ASSIGN_OR_RETURN(l.origin, r.OriginField());
-  MESHBL_ASSIGN_OR_RETURN(std::string_view origin_id, r.Bytes("origin_id"));
-  l.origin_id = std::string(origin_id);
+  MESHBL_ASSIGN_OR_RETURN(l.origin_id, r.Str("origin_id"));
   MESHBL_ASSIGN_OR_RETURN(l.first_seen, r.I64("first_seen"));
   MESHBL_ASSIGN_OR_RETURN(l.last_seen, r.I64("last_seen"));
   MESHBL_ASSIGN_OR_RETURN(l.expires, r.I64("expires"));
@@ -253,11 +255,9 @@ absl::StatusOr<WhitelistEntry> DecodeWhitelistEntry(std::string_view bytes) {
   MESHBL_RETURN_IF_ERROR(r.Version());
   WhitelistEntry e;
   MESHBL_ASSIGN_OR_RETURN(e.subject, r.SubjectField());
-  MESHBL_ASSIGN_OR_RETURN(std::string_view reason, r.Bytes("reason"));
-  e.reason = std::string(reason);
+  MESHBL_ASSIGN_OR_RETURN(e.reason, r.Str("reason"));
   MESHBL_ASSIGN_OR_RETURN(e.origin, r.OriginField());
-  MESHBL_ASSIGN_OR_RETURN(std::string_view origin_id, r.Bytes("origin_id"));
-  e.origin_id = std::string(origin_id);
+  MESHBL_ASSIGN_OR_RETURN(e.origin_id, r.Str("origin_id"));
   MESHBL_ASSIGN_OR_RETURN(e.added, r.I64("added"));
   MESHBL_RETURN_IF_ERROR(r.End());
   return e;
@@ -294,18 +294,14 @@ absl::StatusOr<TrapHit> DecodeTrapHit(std::string_view bytes) {
   } else if (fam != 0) {
     return r.Error("client family", absl::StrCat("unknown address family ", fam));
   }
-  MESHBL_ASSIGN_OR_RETURN(std::string_view helo, r.Bytes("helo"));
-  h.helo = std::string(helo);
-  MESHBL_ASSIGN_OR_RETURN(std::string_view sender, r.Bytes("sender"));
-  h.sender = std::string(sender);
+  MESHBL_ASSIGN_OR_RETURN(h.helo, r.Str("helo"));
+  MESHBL_ASSIGN_OR_RETURN(h.sender, r.Str("sender"));
   for (auto& x : h.trap) {
     MESHBL_ASSIGN_OR_RETURN(x, r.U8("trap"));
   }
-  MESHBL_ASSIGN_OR_RETURN(std::string_view key, r.Bytes("message_key"));
-  h.message_key = std::string(key);
+  MESHBL_ASSIGN_OR_RETURN(h.message_key, r.Str("message_key"));
   MESHBL_ASSIGN_OR_RETURN(h.time, r.I64("time"));
-  MESHBL_ASSIGN_OR_RETURN(std::string_view via, r.Bytes("via"));
-  h.via = std::string(via);
+  MESHBL_ASSIGN_OR_RETURN(h.via, r.Str("via"));
   MESHBL_RETURN_IF_ERROR(r.End());
   return h;
 }
