@@ -256,15 +256,15 @@ TEST(SubjectKeyTest, RoundTripsAndRefusesGarbage) {
       EXPECT_FALSE(DecodeSubjectKey(k.substr(0, n)).ok()) << s.ToString() << " prefix " << n;
   }
   for (const std::string& bad : {std::string("\x04", 1), std::string("\x03\x00", 2),
-                                std::string("\x03"
-                                            "Ex\0\0",
-                                            5),
-                                std::string("\x03"
-                                            "a b\0\0",
-                                            6),
-                                std::string("\x03"
-                                            "com\0\0x",
-                                            7)}) {
+                                 std::string("\x03"
+                                             "Ex\0\0",
+                                             5),
+                                 std::string("\x03"
+                                             "a b\0\0",
+                                             6),
+                                 std::string("\x03"
+                                             "com\0\0x",
+                                             7)}) {
     EXPECT_FALSE(DecodeSubjectKey(bad).ok()) << bad;
   }
 }
