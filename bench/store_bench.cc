@@ -96,12 +96,18 @@ class Engine {
 
 class Lmdb : public Engine {
  public:
-  Lmdb(const std::string& path, bool writemap) : name_(writemap ? "lmdb-writemap" : "lmdb") {
+  // variant: "lmdb", "lmdb-writemap" or "lmdb-nosync" (not durable: the
+  // CPU and page-cache cost alone).
+  Lmdb(const std::string& path, const char* variant) : name_(variant) {
+    const bool writemap = std::string(variant) == "lmdb-writemap";
+    const bool nosync = std::string(variant) == "lmdb-nosync";
     Check(mdb_env_create(&env_), "create");
     Check(mdb_env_set_mapsize(env_, std::size_t{8} << 30), "mapsize");
     Check(mdb_env_set_maxdbs(env_, 8), "maxdbs");
     Check(mdb_env_open(env_, path.c_str(),
-                       MDB_NOSUBDIR | MDB_NOTLS | (writemap ? MDB_WRITEMAP : 0u), 0644),
+                       MDB_NOSUBDIR | MDB_NOTLS | (writemap ? MDB_WRITEMAP : 0u) |
+                           (nosync ? MDB_NOSYNC : 0u),
+                       0644),
           "open " + path);
     MDB_txn* t = nullptr;
     Check(mdb_txn_begin(env_, nullptr, 0, &t), "begin");
@@ -137,12 +143,15 @@ class Lmdb : public Engine {
 
 class Sqlite : public Engine {
  public:
-  // wal_pages: PRAGMA wal_autocheckpoint (SQLite's default is 1000 pages).
-  Sqlite(const std::string& path, int wal_pages)
-      : name_(wal_pages == 1000 ? "sqlite-wal" : "sqlite-wal-ckpt10k") {
+  // variant: "sqlite-wal" (wal_autocheckpoint at SQLite's default of 1000
+  // pages), "sqlite-wal-ckpt10k" (10000 pages) or "sqlite-wal-nosync"
+  // (synchronous=OFF: not durable, the CPU cost alone).
+  Sqlite(const std::string& path, const char* variant) : name_(variant) {
+    const std::string v = variant;
+    const int wal_pages = v == "sqlite-wal-ckpt10k" ? 10000 : 1000;
     if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) Die("sqlite open " + path);
     Exec("PRAGMA journal_mode=WAL");
-    Exec("PRAGMA synchronous=FULL");
+    Exec(v == "sqlite-wal-nosync" ? "PRAGMA synchronous=OFF" : "PRAGMA synchronous=FULL");
     Exec(("PRAGMA wal_autocheckpoint=" + std::to_string(wal_pages)).c_str());
     Exec("PRAGMA cache_size=-262144");  // 256 MiB, like LMDB's use of the page cache
     Exec("CREATE TABLE IF NOT EXISTS listings (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID");
@@ -272,6 +281,17 @@ std::string Flag(int argc, char** argv, const std::string& name, const std::stri
   return def;
 }
 
+std::vector<std::string> Split(const std::string& list) {
+  std::vector<std::string> out;
+  for (std::size_t pos = 0; pos < list.size();) {
+    std::size_t comma = list.find(',', pos);
+    if (comma == std::string::npos) comma = list.size();
+    out.push_back(list.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -288,16 +308,14 @@ int main(int argc, char** argv) {
               dir.c_str(), static_cast<unsigned long>(sfs.f_type), entries, seconds, reps);
 
   std::vector<std::unique_ptr<Engine>> es;
-  for (std::size_t pos = 0; pos <= engines.size();) {
-    std::size_t comma = engines.find(',', pos);
-    if (comma == std::string::npos) comma = engines.size();
-    const std::string e = engines.substr(pos, comma - pos);
-    pos = comma + 1;
-    if (e == "lmdb" || e == "lmdb-writemap") {
-      es.push_back(std::make_unique<Lmdb>(dir + "/" + e + ".mdb", e == "lmdb-writemap"));
-    } else if (e == "sqlite-wal" || e == "sqlite-wal-ckpt10k") {
-      es.push_back(
-          std::make_unique<Sqlite>(dir + "/" + e + ".sqlite", e == "sqlite-wal" ? 1000 : 10000));
+  for (const std::string& e : Split(engines)) {
+    static const char* const kLmdb[] = {"lmdb", "lmdb-writemap", "lmdb-nosync"};
+    static const char* const kSqlite[] = {"sqlite-wal", "sqlite-wal-ckpt10k", "sqlite-wal-nosync"};
+    if (auto l = std::find(std::begin(kLmdb), std::end(kLmdb), e); l != std::end(kLmdb)) {
+      es.push_back(std::make_unique<Lmdb>(dir + "/" + e + ".mdb", *l));
+    } else if (auto q = std::find(std::begin(kSqlite), std::end(kSqlite), e);
+               q != std::end(kSqlite)) {
+      es.push_back(std::make_unique<Sqlite>(dir + "/" + e + ".sqlite", *q));
     } else if (e == "store") {
       es.push_back(std::make_unique<StoreEngine>(dir + "/store.mdb"));
     } else {
@@ -308,7 +326,12 @@ int main(int argc, char** argv) {
 
   // (engine, batch, threads) -> results of each repetition.
   std::map<std::tuple<std::string, std::size_t, std::size_t>, std::vector<Result>> res;
-  const std::size_t batches[] = {1, 10, 100, 1000};
+  std::vector<std::size_t> batches;
+  for (const auto& b : Split(Flag(argc, argv, "batches", "1,10,100,1000")))
+    batches.push_back(std::stoul(b));
+  std::vector<std::size_t> thread_counts;
+  for (const auto& t : Split(Flag(argc, argv, "store_threads", "1,16")))
+    thread_counts.push_back(std::stoul(t));
   for (int rep = 0; rep < reps; ++rep) {
     std::vector<Engine*> order;
     for (auto& e : es) order.push_back(e.get());
@@ -316,8 +339,7 @@ int main(int argc, char** argv) {
     for (Engine* e : order) {
       const bool store = std::string(e->name()) == "store";
       for (std::size_t b : batches) {
-        for (std::size_t threads :
-             store ? std::vector<std::size_t>{1, 16} : std::vector<std::size_t>{1}) {
+        for (std::size_t threads : store ? thread_counts : std::vector<std::size_t>{1}) {
           const Result r =
               Run(*e, entries, b, threads, seconds, static_cast<std::uint64_t>(rep) * 1000 + b);
           res[{e->name(), b, threads}].push_back(r);

@@ -275,6 +275,15 @@ class Store::Impl {
   // durable by mdb_txn_commit (unless options_.durable is false). A full map
   // doubles (up to max_map_bytes) and the group is retried.
   absl::Status CommitGroup(const std::vector<Pending*>& group) {
+    // Applied in key order (stable: writes to one key keep their order), so
+    // that consecutive writes walk neighbouring B-tree pages; the group is
+    // one transaction, so the order between its members is not visible.
+    std::vector<const Write*> ordered;
+    for (const Pending* p : group)
+      for (const Write& w : p->txn) ordered.push_back(&w);
+    std::stable_sort(ordered.begin(), ordered.end(), [](const Write* a, const Write* b) {
+      return a->table != b->table ? a->table < b->table : a->key < b->key;
+    });
     for (int attempt = 0; attempt < 64; ++attempt) {
       MDB_txn* t = nullptr;
       int rc = mdb_txn_begin(env_, nullptr, 0, &t);
@@ -284,20 +293,15 @@ class Store::Impl {
         continue;
       }
       if (rc != 0) return Error("begin", rc);
-      std::uint64_t writes = 0;
-      for (const Pending* p : group) {
-        for (const Write& w : p->txn) {
-          MDB_dbi dbi = dbi_[static_cast<std::size_t>(w.table)];
-          MDB_val k{w.key.size(), const_cast<char*>(w.key.data())};
-          if (w.value) {
-            MDB_val v{w.value->size(), const_cast<char*>(w.value->data())};
-            rc = mdb_put(t, dbi, &k, &v, 0);
-          } else {
-            rc = mdb_del(t, dbi, &k, nullptr);
-            if (rc == MDB_NOTFOUND) rc = 0;
-          }
-          if (rc != 0) break;
-          ++writes;
+      for (const Write* w : ordered) {
+        MDB_dbi dbi = dbi_[static_cast<std::size_t>(w->table)];
+        MDB_val k{w->key.size(), const_cast<char*>(w->key.data())};
+        if (w->value) {
+          MDB_val v{w->value->size(), const_cast<char*>(w->value->data())};
+          rc = mdb_put(t, dbi, &k, &v, 0);
+        } else {
+          rc = mdb_del(t, dbi, &k, nullptr);
+          if (rc == MDB_NOTFOUND) rc = 0;
         }
         if (rc != 0) break;
       }
@@ -314,7 +318,7 @@ class Store::Impl {
       std::lock_guard l(stats_mu_);
       ++stats_.commits;
       stats_.txns += group.size();
-      stats_.writes += writes;
+      stats_.writes += ordered.size();
       return absl::OkStatus();
     }
     return absl::InternalError(absl::StrCat("store ", path_, ": commit retried 64 times"));
