@@ -15,6 +15,9 @@
 // every commit; synchronous=NORMAL would only sync at checkpoints and can lose
 // the last commits on power loss, so it is not durable on commit).
 //
+// The "-scan" rows (batch 0) read the whole table in key order and decode
+// every Listing, as a restart does: scans/s and entries/s.
+//
 // The "store" rows drive meshbl::feed::Store::Commit from T threads, each
 // committing batches of B changes; T*B changes are in flight and one sync
 // covers the committer's whole group.
@@ -92,6 +95,9 @@ class Engine {
   virtual ~Engine() = default;
   virtual const char* name() const = 0;
   virtual void Apply(const std::vector<Change>& batch) = 0;  // one durable transaction
+  // Reads every record in key order (what a restart does to rebuild the
+  // served tables); returns how many.
+  virtual std::size_t ScanAll(const std::function<void(std::string_view)>& fn) = 0;
 };
 
 class Lmdb : public Engine {
@@ -116,6 +122,20 @@ class Lmdb : public Engine {
   }
   ~Lmdb() override { mdb_env_close(env_); }
   const char* name() const override { return name_; }
+  std::size_t ScanAll(const std::function<void(std::string_view)>& fn) override {
+    MDB_txn* t = nullptr;
+    Check(mdb_txn_begin(env_, nullptr, MDB_RDONLY, &t), "begin");
+    MDB_cursor* c = nullptr;
+    Check(mdb_cursor_open(t, dbi_, &c), "cursor");
+    MDB_val k{}, v{};
+    std::size_t n = 0;
+    for (int op = MDB_FIRST; mdb_cursor_get(c, &k, &v, static_cast<MDB_cursor_op>(op)) == 0;
+         op = MDB_NEXT, ++n)
+      fn(std::string_view(static_cast<const char*>(v.mv_data), v.mv_size));
+    mdb_cursor_close(c);
+    mdb_txn_abort(t);
+    return n;
+  }
   void Apply(const std::vector<Change>& batch) override {
     MDB_txn* t = nullptr;
     Check(mdb_txn_begin(env_, nullptr, 0, &t), "begin");
@@ -165,6 +185,18 @@ class Sqlite : public Engine {
     sqlite3_close(db_);
   }
   const char* name() const override { return name_; }
+  std::size_t ScanAll(const std::function<void(std::string_view)>& fn) override {
+    sqlite3_stmt* s = nullptr;
+    Prepare("SELECT v FROM listings ORDER BY k", &s);
+    std::size_t n = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      fn(std::string_view(static_cast<const char*>(sqlite3_column_blob(s, 0)),
+                          static_cast<std::size_t>(sqlite3_column_bytes(s, 0))));
+      ++n;
+    }
+    sqlite3_finalize(s);
+    return n;
+  }
   void Apply(const std::vector<Change>& batch) override {
     Step(begin_);
     for (const auto& c : batch) {
@@ -220,6 +252,16 @@ class StoreEngine : public Engine {
     }
     const auto st = store_->Commit(w);
     if (!st.ok()) Die(std::string(st.message()));
+  }
+  std::size_t ScanAll(const std::function<void(std::string_view)>& fn) override {
+    std::size_t n = 0;
+    (void)store_->Scan(meshbl::feed::Table::kListings, "",
+                       [&](std::string_view, std::string_view v) {
+                         fn(v);
+                         ++n;
+                         return true;
+                       });
+    return n;
   }
   meshbl::feed::Store& store() { return *store_; }
 
@@ -337,6 +379,18 @@ int main(int argc, char** argv) {
     for (auto& e : es) order.push_back(e.get());
     if (rep % 2 == 1) std::reverse(order.begin(), order.end());
     for (Engine* e : order) {
+      {  // A full scan decoding every Listing: the rebuild at start.
+        const auto t0 = Clock::now();
+        std::size_t bad = 0;
+        const std::size_t n = e->ScanAll([&](std::string_view v) {
+          if (!meshbl::feed::DecodeListing(v).ok()) ++bad;
+        });
+        if (bad != 0) Die("undecodable listings");
+        const double el = std::chrono::duration<double>(Clock::now() - t0).count();
+        res[{std::string(e->name()) + "-scan", 0, 1}].push_back(
+            {1.0 / el, static_cast<double>(n) / el});
+        std::fprintf(stderr, "rep %d %-10s scan of %zu: %.2f s\n", rep, e->name(), n, el);
+      }
       const bool store = std::string(e->name()) == "store";
       for (std::size_t b : batches) {
         for (std::size_t threads : store ? thread_counts : std::vector<std::size_t>{1}) {
