@@ -1,6 +1,9 @@
 #include "meshbl/feed/store.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +23,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// chattr +i / -i; false when the file system or the caller cannot.
+bool SetImmutable(const fs::path& p, bool on) {
+  const int fd = ::open(p.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return false;
+  int flags = 0;
+  bool ok = ::ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0;
+  flags = on ? (flags | FS_IMMUTABLE_FL) : (flags & ~FS_IMMUTABLE_FL);
+  ok = ok && ::ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
+  ::close(fd);
+  return ok;
+}
+
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -30,7 +45,10 @@ class StoreTest : public ::testing::Test {
     fs::create_directories(dir_);
     path_ = (dir_ / "live.mdb").string();
   }
-  void TearDown() override { fs::remove_all(dir_); }
+  void TearDown() override {
+    SetImmutable(dir_ / "ro", false);
+    fs::remove_all(dir_);
+  }
 
   std::unique_ptr<Store> OpenOk(const StoreOptions& o = {}) {
     auto s = Store::Open(path_, o);
@@ -305,11 +323,18 @@ TEST_F(StoreTest, BadPathsAreClearErrors) {
   expect_error(path_, absl::StatusCode::kInvalidArgument, "not an LMDB store");
   fs::remove(path_);
   expect_error("/proc/meshbl-store-test.mdb", absl::StatusCode::kNotFound, "create");
+  // An unwritable directory: by mode when not root; root passes mode bits,
+  // so there the directory is made immutable (chattr +i), which binds root
+  // too (skipped where the file system has no such flag).
+  fs::create_directories(dir_ / "ro");
   if (::geteuid() != 0) {
-    fs::create_directories(dir_ / "ro");
     fs::permissions(dir_ / "ro", fs::perms::owner_read | fs::perms::owner_exec);
     expect_error((dir_ / "ro" / "live.mdb").string(), absl::StatusCode::kPermissionDenied,
                  "Permission denied");
+  } else if (SetImmutable(dir_ / "ro", true)) {
+    expect_error((dir_ / "ro" / "live.mdb").string(), absl::StatusCode::kPermissionDenied,
+                 "Operation not permitted");
+    SetImmutable(dir_ / "ro", false);
   }
   auto empty = Store::Open("");
   EXPECT_FALSE(empty.ok());
