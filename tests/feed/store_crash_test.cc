@@ -97,7 +97,9 @@ TEST(StoreCrashTest, KillNineLosesNothingAcknowledgedAndShowsNoPartialTransactio
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string path = (dir / "live.mdb").string();
-  std::mt19937_64 rng(std::random_device{}());
+  const std::uint64_t seed = std::random_device{}();
+  std::printf("kill times from seed %" PRIu64 "\n", seed);
+  std::mt19937_64 rng(seed);
   std::set<std::uint64_t> acked;
   std::uint64_t stale_total = 0;
   for (std::uint64_t round = 0; round < kRounds; ++round) {
@@ -182,6 +184,8 @@ TEST(StoreCrashTest, KillNineLosesNothingAcknowledgedAndShowsNoPartialTransactio
     std::printf("round %2" PRIu64 ": %zu acknowledged this round, %zu transactions in the store\n",
                 round, buf.size() / 8, keys_per_id.size());
   }
+  // LMDB resets the reader table when the first process opens the lock file,
+  // so slots of a killed child are usually gone before mdb_reader_check runs.
   std::printf("%zu acknowledged transactions in all, %" PRIu64 " stale reader slots cleared\n",
               acked.size(), stale_total);
   EXPECT_GT(acked.size(), 0u);
