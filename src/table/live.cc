@@ -47,8 +47,7 @@ absl::StatusOr<std::shared_ptr<const LiveLayer>> LiveLayer::Build(
         break;
       case LiveEntry::Kind::kName:
         if (e.name.empty()) return absl::InvalidArgumentError("live entry: empty name");
-        names->AddName(e.name, false, v);
-        if (e.wildcard) names->AddName(e.name, true, v);
+        names->AddName(e.name, e.wildcard, v);
         break;
     }
   }

@@ -138,9 +138,11 @@ LiveEntry NameEntry(const std::string& text, bool wildcard, std::optional<std::u
 // shorter one; across layers the more specific wins and the delta a tie.
 TEST(LiveLookupTest, NamesMostSpecificAcrossLayers) {
   std::vector<LiveEntry> base = {NameEntry("example.com", true, 2),
+                                 NameEntry("example.com", false, 2),
                                  NameEntry("a.b.example.com", false, 3)};
   std::vector<LiveEntry> delta = {NameEntry("b.example.com", true, 4),
-                                  NameEntry("example.com", true, std::nullopt)};
+                                  NameEntry("example.com", true, std::nullopt),
+                                  NameEntry("example.com", false, std::nullopt)};
   LiveTables t{*LiveLayer::Build("t", base, 60), *LiveLayer::Build("t", delta, 60)};
   auto code = [&](const std::string& n) -> int {
     const std::string l = Labels(n);

@@ -43,7 +43,7 @@ struct LiveEntry {
   std::array<std::uint8_t, 16> addr{};  // network order, host bits zero; IPv4 in the first 4
   std::uint8_t len = 0;
   std::string name;       // kName: label sequence (dns/name.h), lowercased
-  bool wildcard = false;  // kName: the name and every name below it
+  bool wildcard = false;  // kName: every name below it (not the name itself: add that too)
   bool excluded = false;  // an exclusion: nothing is listed here
   Value value;            // A and TXT (TXT may use `$`)
 };

@@ -1,0 +1,622 @@
+#include "meshbl/feed/live_list.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "meshbl/dns/name.h"
+#include "meshbl/feed/codec.h"
+#include "meshbl/util/log.h"
+
+namespace meshbl::feed {
+
+namespace {
+
+constexpr std::size_t kMaxExpiryPerTxn = 10000;
+
+std::string ExpiryPrefix(std::string_view list) {
+  std::string k("exp");
+  k.push_back('\0');
+  k.append(list);
+  k.push_back('\0');
+  return k;
+}
+
+std::string ListPrefix(std::string_view list) {
+  std::string k(list);
+  k.push_back('\0');
+  return k;
+}
+
+void PutBe64(std::string* out, std::uint64_t v) {
+  for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+
+std::uint64_t GetBe64(std::string_view b) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8 && i < b.size(); ++i)
+    v = (v << 8) | static_cast<std::uint8_t>(b[i]);
+  return v;
+}
+
+bool IsCovering(const Subject& s) {
+  if (s.kind == Subject::Kind::kName) return s.wildcard;
+  return s.len < s.addr.bits();
+}
+
+// The key prefix of every subject a whitelist entry `w` may cover.
+std::string CoveredPrefix(std::string_view list, const Subject& w) {
+  std::string p = ListPrefix(list);
+  if (w.kind == Subject::Kind::kName) {
+    if (!w.wildcard) return p + EncodeSubjectKey(w);
+    return p + SubjectKeyPrefixBelow(w.name);
+  }
+  const std::string k = EncodeSubjectKey(w);  // family byte + address bytes + length
+  return p + k.substr(0, 1 + w.len / 8);
+}
+
+table::LiveEntry EntryOf(const Subject& slot, const std::optional<Listing>& l, bool excluded) {
+  table::LiveEntry e;
+  if (slot.kind == Subject::Kind::kIp) {
+    e.kind = slot.addr.is_v4() ? table::LiveEntry::Kind::kIp4 : table::LiveEntry::Kind::kIp6;
+    const auto b = slot.addr.bytes();
+    std::copy(b.begin(), b.end(), e.addr.begin());
+    e.len = slot.len;
+  } else {
+    e.kind = table::LiveEntry::Kind::kName;
+    dns::ParseName(slot.name, &e.name);
+    e.wildcard = slot.wildcard;
+  }
+  e.excluded = excluded || !l.has_value();
+  if (l) {
+    e.value.a = 0x7f000000u | l->code;
+    if (!l->reason.empty()) e.value.txt = l->reason;
+  }
+  return e;
+}
+
+}  // namespace
+
+std::string ListingKey(std::string_view list, const Subject& s) {
+  return ListPrefix(list) + EncodeSubjectKey(s);
+}
+
+std::string WhitelistKey(std::string_view list, const Subject& s) { return ListingKey(list, s); }
+
+std::string ExpiryKey(std::string_view list, std::int64_t expires, const Subject& s) {
+  std::string k = ExpiryPrefix(list);
+  PutBe64(&k, static_cast<std::uint64_t>(expires));
+  k += EncodeSubjectKey(s);
+  return k;
+}
+
+// What a delta slot answers: a listing, or an exclusion (a whitelist entry,
+// or nothing covers the subject any more).
+struct LiveLists::Slot {
+  Subject subject;
+  std::optional<Listing> listing;
+  bool excluded = false;
+  std::uint64_t seq = 0;
+};
+
+struct LiveLists::List {
+  LiveListSpec spec;
+  std::uint32_t slot = 0;
+  std::shared_ptr<const table::LiveLayer> base;
+  std::shared_ptr<const table::LiveTables> published;
+  std::map<std::string, Slot> delta;       // by slot (subject) key
+  std::map<std::string, Subject> touched;  // since the last publish
+  std::uint64_t seq = 0;
+  bool compacting = false;
+  std::uint64_t freeze_seq = 0;
+  std::thread compactor;
+  LiveListStats stats;
+};
+
+LiveLists::LiveLists(Store* store, table::OverlaySetHolder* holder, std::vector<LiveListSpec> lists,
+                     Post post, LiveListsOptions options)
+    : store_(store),
+      holder_(holder),
+      specs_(std::move(lists)),
+      post_(std::move(post)),
+      options_(options),
+      alive_(std::make_shared<std::atomic<bool>>(true)) {
+  for (std::size_t i = 0; i < specs_.size(); ++i) {
+    auto l = std::make_unique<List>();
+    l->spec = specs_[i];
+    l->slot = static_cast<std::uint32_t>(i);
+    lists_.push_back(std::move(l));
+  }
+}
+
+LiveLists::~LiveLists() {
+  alive_->store(false);
+  for (auto& l : lists_) {
+    if (l->compactor.joinable()) l->compactor.join();
+  }
+}
+
+int LiveLists::SlotOf(std::string_view list) const {
+  const List* l = Find(list);
+  return l == nullptr ? -1 : static_cast<int>(l->slot);
+}
+
+LiveLists::List* LiveLists::Find(std::string_view list) {
+  for (auto& l : lists_) {
+    if (l->spec.name == list) return l.get();
+  }
+  return nullptr;
+}
+
+const LiveLists::List* LiveLists::Find(std::string_view list) const {
+  for (const auto& l : lists_) {
+    if (l->spec.name == list) return l.get();
+  }
+  return nullptr;
+}
+
+namespace {
+
+// The base of `list`: every listing and whitelist entry in the store, from
+// one scan each. Runs on the compaction thread or at start-up.
+absl::StatusOr<std::shared_ptr<const table::LiveLayer>> BuildBase(const Store& store,
+                                                                  const LiveListSpec& spec) {
+  std::vector<table::LiveEntry> entries;
+  std::string last_exact;  // a name listed exactly, just before its wildcard
+  absl::Status bad;
+  auto st = store.Scan(Table::kListings, ListPrefix(spec.name),
+                       [&](std::string_view, std::string_view value) {
+                         auto l = DecodeListing(value);
+                         if (!l.ok()) {
+                           bad = l.status();
+                           return true;  // counted below; the rest still served
+                         }
+                         const Subject& s = l->subject;
+                         entries.push_back(EntryOf(s, *l, false));
+                         if (s.kind == Subject::Kind::kName) {
+                           if (!s.wildcard) {
+                             last_exact = s.name;
+                           } else if (last_exact != s.name) {
+                             Subject exact = s;
+                             exact.wildcard = false;
+                             entries.push_back(EntryOf(exact, *l, false));
+                           }
+                         }
+                         return true;
+                       });
+  if (!st.ok()) return st;
+  st = store.Scan(Table::kWhitelist, ListPrefix(spec.name),
+                  [&](std::string_view, std::string_view value) {
+                    auto w = DecodeWhitelistEntry(value);
+                    if (!w.ok()) {
+                      bad = w.status();
+                      return true;
+                    }
+                    entries.push_back(EntryOf(w->subject, std::nullopt, true));
+                    if (w->subject.kind == Subject::Kind::kName && w->subject.wildcard) {
+                      Subject exact = w->subject;
+                      exact.wildcard = false;
+                      entries.push_back(EntryOf(exact, std::nullopt, true));
+                    }
+                    return true;
+                  });
+  if (!st.ok()) return st;
+  if (!bad.ok()) {
+    util::LogWarning(absl::StrCat(
+        "live list ", spec.name, ": a damaged record in the store is not served: ", bad.message()));
+  }
+  // A whitelist entry and a listing at the same subject cannot both be
+  // stored (WhitelistAdd deletes, Add refuses); the builder keeps the first.
+  return table::LiveLayer::Build(spec.name, entries, spec.ttl);
+}
+
+}  // namespace
+
+absl::Status LiveLists::Load(std::int64_t now) {
+  for (auto& l : lists_) {
+    auto base = BuildBase(*store_, l->spec);
+    if (!base.ok()) return base.status();
+    l->base = *std::move(base);
+    l->stats.base_entries = l->base->entries();
+    l->stats.base_bytes = l->base->image_bytes();
+  }
+  FindNextExpiry();
+  PublishAll();
+  if (next_expiry_ != 0 && next_expiry_ <= now) Tick(now);
+  return absl::OkStatus();
+}
+
+std::optional<Listing> LiveLists::Effective(const List& l, const Subject& s) const {
+  auto v = store_->Get(Table::kListings, ListingKey(l.spec.name, s));
+  if (!v) return std::nullopt;
+  auto d = DecodeListing(*v);
+  if (!d.ok()) return std::nullopt;
+  return *std::move(d);
+}
+
+// The listing that answers for `s` once `s` itself is not listed: the most
+// specific covering listing or whitelist entry (nullopt with no listing:
+// excluded or nothing). Reads the store.
+std::optional<Listing> LiveLists::Cover(const List& l, const Subject& s) const {
+  if (s.kind == Subject::Kind::kIp) {
+    for (int len = static_cast<int>(s.len) - 1; len >= 0; --len) {
+      const Subject c = Subject::Ip(s.addr, static_cast<std::size_t>(len));
+      if (store_->Get(Table::kWhitelist, WhitelistKey(l.spec.name, c))) return std::nullopt;
+      if (auto e = Effective(l, c)) return e;
+    }
+    return std::nullopt;
+  }
+  std::string_view n = s.name;
+  for (auto dot = n.find('.'); dot != std::string_view::npos; dot = n.find('.')) {
+    n.remove_prefix(dot + 1);
+    Subject c;
+    c.kind = Subject::Kind::kName;
+    c.name = std::string(n);
+    c.wildcard = true;
+    if (store_->Get(Table::kWhitelist, WhitelistKey(l.spec.name, c))) return std::nullopt;
+    if (auto e = Effective(l, c)) return e;
+  }
+  return std::nullopt;
+}
+
+void LiveLists::Recompute(List* l, const Subject& s) {
+  auto set = [&](const Subject& slot, std::optional<Listing> listing, bool excluded) {
+    Slot& sl = l->delta[EncodeSubjectKey(slot)];
+    sl.subject = slot;
+    sl.listing = std::move(listing);
+    sl.excluded = excluded || !sl.listing.has_value();
+    sl.seq = ++l->seq;
+  };
+  auto white = [&](const Subject& x) {
+    return store_->Get(Table::kWhitelist, WhitelistKey(l->spec.name, x)).has_value();
+  };
+  if (s.kind == Subject::Kind::kIp) {
+    if (white(s)) return set(s, std::nullopt, true);
+    if (auto e = Effective(*l, s)) return set(s, std::move(e), false);
+    return set(s, Cover(*l, s), false);
+  }
+  Subject exact = s, wild = s;
+  exact.wildcard = false;
+  wild.wildcard = true;
+  // The exact slot: the name's own listing, else its wildcard's, else cover.
+  if (white(exact) || white(wild)) {
+    set(exact, std::nullopt, true);
+  } else if (auto e = Effective(*l, exact)) {
+    set(exact, std::move(e), false);
+  } else if (auto w = Effective(*l, wild)) {
+    set(exact, std::move(w), false);
+  } else {
+    set(exact, Cover(*l, exact), false);
+  }
+  if (white(wild)) {
+    set(wild, std::nullopt, true);
+  } else if (auto w = Effective(*l, wild)) {
+    set(wild, std::move(w), false);
+  } else {
+    set(wild, Cover(*l, exact), false);
+  }
+}
+
+void LiveLists::Touch(List* l, const Subject& s) {
+  l->touched.emplace(EncodeSubjectKey(s), s);
+  ++l->stats.changes;
+}
+
+void LiveLists::Commit(std::vector<Write> txn, std::vector<std::pair<List*, Subject>> touched,
+                       Done done) {
+  auto alive = alive_;
+  store_->CommitAsync(std::move(txn), [this, alive, touched = std::move(touched),
+                                       done = std::move(done)](absl::Status st) mutable {
+    post_([this, alive, touched = std::move(touched), done = std::move(done), st]() mutable {
+      if (!alive->load()) return;
+      if (st.ok()) {
+        for (auto& [l, s] : touched) Touch(l, s);
+      } else {
+        for (auto& [l, s] : touched) ++l->stats.failed;
+      }
+      if (done) done(st);
+    });
+  });
+}
+
+std::vector<Write> LiveLists::ExpiryWrites(const List& l, const Listing* old,
+                                           const Listing* now) const {
+  std::vector<Write> w;
+  if (old != nullptr && old->expires != 0 && (now == nullptr || now->expires != old->expires)) {
+    w.push_back({Table::kMeta, ExpiryKey(l.spec.name, old->expires, old->subject), std::nullopt});
+  }
+  if (now != nullptr && now->expires != 0) {
+    w.push_back({Table::kMeta, ExpiryKey(l.spec.name, now->expires, now->subject), std::string()});
+  }
+  return w;
+}
+
+void LiveLists::Add(std::string_view list, std::vector<Listing> listings, std::vector<Write> extra,
+                    Done done) {
+  List* l = Find(list);
+  if (l == nullptr) {
+    if (done) done(absl::NotFoundError(absl::StrCat("no live list '", std::string(list), "'")));
+    return;
+  }
+  std::vector<Write> txn;
+  std::vector<std::pair<List*, Subject>> touched;
+  for (Listing& n : listings) {
+    const auto w = WhitelistCovering(list, n.subject);
+    if (!w.empty()) {
+      if (done) {
+        done(absl::InvalidArgumentError(absl::StrCat(n.subject.ToString(), " is whitelisted by ",
+                                                     w.front().subject.ToString())));
+      }
+      return;
+    }
+    const auto old = Effective(*l, n.subject);
+    for (Write& x : ExpiryWrites(*l, old ? &*old : nullptr, &n)) txn.push_back(std::move(x));
+    txn.push_back({Table::kListings, ListingKey(list, n.subject), EncodeListing(n)});
+    touched.emplace_back(l, n.subject);
+    if (n.expires != 0 && (next_expiry_ == 0 || n.expires < next_expiry_)) {
+      next_expiry_ = n.expires;
+    }
+  }
+  for (Write& x : extra) txn.push_back(std::move(x));
+  Commit(std::move(txn), std::move(touched), std::move(done));
+}
+
+void LiveLists::Delete(std::string_view list, std::vector<Subject> subjects,
+                       std::vector<Write> extra, Done done) {
+  List* l = Find(list);
+  if (l == nullptr) {
+    if (done) done(absl::NotFoundError(absl::StrCat("no live list '", std::string(list), "'")));
+    return;
+  }
+  std::vector<Write> txn;
+  std::vector<std::pair<List*, Subject>> touched;
+  for (const Subject& s : subjects) {
+    const auto old = Effective(*l, s);
+    if (!old) continue;
+    for (Write& x : ExpiryWrites(*l, &*old, nullptr)) txn.push_back(std::move(x));
+    txn.push_back({Table::kListings, ListingKey(list, s), std::nullopt});
+    touched.emplace_back(l, s);
+  }
+  for (Write& x : extra) txn.push_back(std::move(x));
+  Commit(std::move(txn), std::move(touched), std::move(done));
+}
+
+void LiveLists::WhitelistAdd(std::string_view list, WhitelistEntry entry, std::vector<Write> extra,
+                             Done done) {
+  List* l = Find(list);
+  if (l == nullptr) {
+    if (done) done(absl::NotFoundError(absl::StrCat("no live list '", std::string(list), "'")));
+    return;
+  }
+  std::vector<Write> txn;
+  std::vector<std::pair<List*, Subject>> touched;
+  txn.push_back(
+      {Table::kWhitelist, WhitelistKey(list, entry.subject), EncodeWhitelistEntry(entry)});
+  touched.emplace_back(l, entry.subject);
+  const Subject w = entry.subject;
+  auto st = store_->Scan(
+      Table::kListings, CoveredPrefix(list, w), [&](std::string_view, std::string_view value) {
+        auto d = DecodeListing(value);
+        if (!d.ok() || !w.Covers(d->subject)) return true;
+        for (Write& x : ExpiryWrites(*l, &*d, nullptr)) txn.push_back(std::move(x));
+        txn.push_back({Table::kListings, ListingKey(list, d->subject), std::nullopt});
+        touched.emplace_back(l, d->subject);
+        return true;
+      });
+  if (!st.ok()) {
+    if (done) done(st);
+    return;
+  }
+  for (Write& x : extra) txn.push_back(std::move(x));
+  Commit(std::move(txn), std::move(touched), std::move(done));
+}
+
+void LiveLists::WhitelistDelete(std::string_view list, const Subject& subject, Done done) {
+  List* l = Find(list);
+  if (l == nullptr) {
+    if (done) done(absl::NotFoundError(absl::StrCat("no live list '", std::string(list), "'")));
+    return;
+  }
+  std::vector<Write> txn = {{Table::kWhitelist, WhitelistKey(list, subject), std::nullopt}};
+  Commit(std::move(txn), {{l, subject}}, std::move(done));
+}
+
+void LiveLists::ExpireNow(std::int64_t now, Done done) {
+  std::vector<Write> txn;
+  std::vector<std::pair<List*, Subject>> touched;
+  for (auto& lp : lists_) {
+    List* l = lp.get();
+    const std::string prefix = ExpiryPrefix(l->spec.name);
+    auto st = store_->Scan(Table::kMeta, prefix, [&](std::string_view key, std::string_view) {
+      if (txn.size() >= kMaxExpiryPerTxn) return false;
+      const std::string_view rest = key.substr(prefix.size());
+      const auto when = static_cast<std::int64_t>(GetBe64(rest));
+      if (when > now) return false;
+      txn.push_back({Table::kMeta, std::string(key), std::nullopt});
+      auto s = DecodeSubjectKey(rest.substr(8));
+      if (!s.ok()) return true;
+      auto cur = Effective(*l, *s);
+      if (cur && cur->expires == when) {
+        txn.push_back({Table::kListings, ListingKey(l->spec.name, *s), std::nullopt});
+        touched.emplace_back(l, *s);
+        ++l->stats.expired;
+      }
+      return true;
+    });
+    if (!st.ok()) {
+      if (done) done(st);
+      return;
+    }
+  }
+  expiring_ = true;
+  Commit(std::move(txn), std::move(touched), [this, done = std::move(done)](absl::Status st) {
+    expiring_ = false;
+    FindNextExpiry();
+    if (done) done(st);
+  });
+}
+
+void LiveLists::FindNextExpiry() {
+  next_expiry_ = 0;
+  for (const auto& l : lists_) {
+    const std::string prefix = ExpiryPrefix(l->spec.name);
+    (void)store_->Scan(Table::kMeta, prefix, [&](std::string_view key, std::string_view) {
+      const auto when = static_cast<std::int64_t>(GetBe64(key.substr(prefix.size())));
+      if (next_expiry_ == 0 || when < next_expiry_) next_expiry_ = when;
+      return false;
+    });
+  }
+}
+
+void LiveLists::Tick(std::int64_t now) {
+  if (!expiring_ && next_expiry_ != 0 && now >= next_expiry_) ExpireNow(now, nullptr);
+  bool publish = false;
+  for (auto& lp : lists_) {
+    List* l = lp.get();
+    if (l->touched.empty()) continue;
+    auto touched = std::move(l->touched);
+    l->touched.clear();
+    for (const auto& [key, s] : touched) {
+      Recompute(l, s);
+      if (!IsCovering(s)) continue;
+      // Slots inside a changed covering subject answer with what covers
+      // them: recompute them too.
+      std::vector<Subject> inside;
+      for (const auto& [k, slot] : l->delta) {
+        if (k != key && s.Covers(slot.subject)) inside.push_back(slot.subject);
+      }
+      for (const Subject& in : inside) Recompute(l, in);
+    }
+    std::vector<table::LiveEntry> entries;
+    entries.reserve(l->delta.size());
+    for (const auto& [k, slot] : l->delta) {
+      entries.push_back(EntryOf(slot.subject, slot.listing, slot.excluded));
+    }
+    auto delta = table::LiveLayer::Build(l->spec.name, entries, l->spec.ttl);
+    if (!delta.ok()) {
+      util::LogError(absl::StrCat("live list ", l->spec.name, ": ", delta.status().message()));
+      continue;
+    }
+    l->published = std::make_shared<table::LiveTables>(table::LiveTables{l->base, *delta});
+    l->stats.delta_slots = l->delta.size();
+    publish = true;
+    if (!l->compacting && l->delta.size() >= options_.compact_at) StartCompaction(l);
+  }
+  if (publish) PublishAll();
+}
+
+void LiveLists::PublishAll() {
+  auto os = std::make_shared<table::OverlaySet>();
+  for (auto& l : lists_) {
+    if (l->published == nullptr) {
+      l->published = std::make_shared<table::LiveTables>(table::LiveTables{l->base, nullptr});
+    }
+    os->lists.push_back(l->published);
+    ++l->stats.publishes;
+  }
+  holder_->Publish(std::move(os));
+}
+
+void LiveLists::StartCompaction(List* l) {
+  l->compacting = true;
+  l->freeze_seq = l->seq;
+  if (l->compactor.joinable()) l->compactor.join();
+  auto alive = alive_;
+  l->compactor = std::thread([this, l, alive] {
+    auto base = BuildBase(*store_, l->spec);
+    post_([this, l, alive, base = std::move(base)]() mutable {
+      if (!alive->load()) return;
+      l->compacting = false;
+      if (!base.ok()) {
+        util::LogError(
+            absl::StrCat("live list ", l->spec.name,
+                         ": compaction failed, keeping the delta: ", base.status().message()));
+        return;
+      }
+      l->base = *std::move(base);
+      ++l->stats.compactions;
+      l->stats.base_entries = l->base->entries();
+      l->stats.base_bytes = l->base->image_bytes();
+      for (auto it = l->delta.begin(); it != l->delta.end();) {
+        it = it->second.seq <= l->freeze_seq ? l->delta.erase(it) : std::next(it);
+      }
+      // Republish over the new base with the slots changed since.
+      std::vector<table::LiveEntry> entries;
+      for (const auto& [k, slot] : l->delta) {
+        entries.push_back(EntryOf(slot.subject, slot.listing, slot.excluded));
+      }
+      auto delta = table::LiveLayer::Build(l->spec.name, entries, l->spec.ttl);
+      if (!delta.ok()) return;
+      l->published = std::make_shared<table::LiveTables>(table::LiveTables{l->base, *delta});
+      l->stats.delta_slots = l->delta.size();
+      PublishAll();
+    });
+  });
+}
+
+std::vector<Listing> LiveLists::ListingsCovering(std::string_view list,
+                                                 const Subject& subject) const {
+  std::vector<Listing> out;
+  const List* l = Find(list);
+  if (l == nullptr) return out;
+  if (subject.kind == Subject::Kind::kIp) {
+    for (int len = subject.len; len >= 0; --len) {
+      if (auto e = Effective(*l, Subject::Ip(subject.addr, static_cast<std::size_t>(len)))) {
+        out.push_back(*std::move(e));
+      }
+    }
+    return out;
+  }
+  Subject s = subject;
+  for (bool first = true;; first = false) {
+    for (bool w : {false, true}) {
+      if (!first && !w) continue;
+      s.wildcard = w;
+      if (auto e = Effective(*l, s)) out.push_back(*std::move(e));
+    }
+    const auto dot = s.name.find('.');
+    if (dot == std::string::npos) break;
+    s.name = s.name.substr(dot + 1);
+  }
+  return out;
+}
+
+std::vector<WhitelistEntry> LiveLists::WhitelistCovering(std::string_view list,
+                                                         const Subject& subject) const {
+  std::vector<WhitelistEntry> out;
+  (void)ForEachWhitelist(list, [&](const WhitelistEntry& w) {
+    if (w.subject.Covers(subject)) out.push_back(w);
+    return true;
+  });
+  return out;
+}
+
+absl::Status LiveLists::ForEachListing(std::string_view list, const Subject* within,
+                                       const std::function<bool(const Listing&)>& fn) const {
+  if (Find(list) == nullptr) return absl::NotFoundError(absl::StrCat("no live list '", std::string(list), "'"));
+  const std::string prefix = within != nullptr ? CoveredPrefix(list, *within) : ListPrefix(list);
+  return store_->Scan(Table::kListings, prefix, [&](std::string_view, std::string_view value) {
+    auto d = DecodeListing(value);
+    if (!d.ok()) return true;
+    if (within != nullptr && !within->Covers(d->subject)) return true;
+    return fn(*d);
+  });
+}
+
+absl::Status LiveLists::ForEachWhitelist(
+    std::string_view list, const std::function<bool(const WhitelistEntry&)>& fn) const {
+  if (Find(list) == nullptr) return absl::NotFoundError(absl::StrCat("no live list '", std::string(list), "'"));
+  return store_->Scan(Table::kWhitelist, ListPrefix(list),
+                      [&](std::string_view, std::string_view value) {
+                        auto d = DecodeWhitelistEntry(value);
+                        if (!d.ok()) return true;
+                        return fn(*d);
+                      });
+}
+
+LiveListStats LiveLists::stats(std::string_view list) const {
+  const List* l = Find(list);
+  return l == nullptr ? LiveListStats{} : l->stats;
+}
+
+}  // namespace meshbl::feed
