@@ -272,7 +272,8 @@ absl::StatusOr<ListRules> ParseList(const Reader& r, std::string_view name, cons
       l.code = static_cast<std::uint8_t>(c);
     } else if (key == "reason") {
       MESHBL_ASSIGN_OR_RETURN(l.reason, r.String(v, full));
-      if (auto st = CheckReason(l.reason); !st.ok()) return r.Error(v, full, std::string(st.message()));
+      if (auto st = CheckReason(l.reason); !st.ok())
+        return r.Error(v, full, std::string(st.message()));
     } else if (key == "whitelist") {
       l.whitelist.clear();
       MESHBL_RETURN_IF_ERROR(r.Strings(
@@ -365,7 +366,8 @@ absl::StatusOr<TrapsConfig> ParseTraps(const Reader& r, const toml::node& node,
       have_file = true;
     } else if (key == "action") {
       MESHBL_ASSIGN_OR_RETURN(t.action, r.String(v, full));
-      if (auto st = CheckAction(t.action); !st.ok()) return r.Error(v, full, std::string(st.message()));
+      if (auto st = CheckAction(t.action); !st.ok())
+        return r.Error(v, full, std::string(st.message()));
     } else if (key == "listen") {
       MESHBL_ASSIGN_OR_RETURN(t.listen, r.String(v, full));
       if (auto st = CheckListen(t.listen); !st.ok()) {
