@@ -539,7 +539,9 @@ absl::StatusOr<LiveConfig> ParseLiveConfig(std::string_view text, std::string_vi
   if (c.traps) {
     for (std::size_t i = 0; i < c.traps->lists.size(); ++i) {
       if (c.Find(c.traps->lists[i]) == nullptr) {
-        return r.ErrorAt(traps_line, absl::StrCat("traps.lists[", i, "]"),
+        const toml::node* n = root["traps"]["lists"][i].node();
+        return r.ErrorAt(n != nullptr ? n->source().begin.line : traps_line,
+                         absl::StrCat("traps.lists[", i, "]"),
                          absl::StrCat("no list named '", c.traps->lists[i], "'"));
       }
     }
