@@ -60,7 +60,8 @@ struct StateRecord {
   friend bool operator==(const StateRecord&, const StateRecord&) = default;
 };
 
-// What a call did.
+// What a call did. For OnOperatorDelist/OnWhitelist only `source` (the
+// subject), `explanation` and `writes` are meaningful.
 struct Decision {
   enum class Hit : std::uint8_t {
     kRecorded = 1,     // counted in the score
