@@ -800,7 +800,9 @@ std::vector<std::string> RuleEngine::Explain(const Subject& subject, std::int64_
                    absl::StrJoin(ladder, ", "), " after the last hit; offenses forgotten ",
                    FormatDuration(r.offense_memory), " after a listing"));
   if (subject.kind != Subject::Kind::kIp) {
-    if (auto w = st.WhitelistMatch(Subject{}, subject.name)) {
+    Subject no_ip;
+    no_ip.kind = Subject::Kind::kName;
+    if (auto w = st.WhitelistMatch(no_ip, subject.name)) {
       out.push_back(absl::StrCat(subject.ToString(), ": whitelisted by ", w->first.ToString(),
                                  w->second ? " (config)" : " (operator)",
                                  " (names match verified host names, never HELO)"));

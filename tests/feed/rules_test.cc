@@ -550,6 +550,13 @@ TEST(RulesTest, ExplainJustifiesTheState) {
   EXPECT_NE(later.back().find("1 offense(s)"), std::string::npos) << later.back();
   EXPECT_NE(later.back().find("next listing 1d"), std::string::npos) << later.back();
   EXPECT_NE(e->Explain(S("192.0.2.99"), kT0).back().find("never listed"), std::string::npos);
+  // Names: whitelisted names say so; an address whitelist does not match a name.
+  ListRules n = Open();
+  n.whitelist = {S("::/0"), S(".example.org")};
+  auto ne = Engine(n);
+  EXPECT_NE(ne->Explain(S("mx.example.org"), kT0).back().find("whitelisted by .example.org"),
+            std::string::npos);
+  EXPECT_NE(ne->Explain(S("example.net"), kT0).back().find("not names"), std::string::npos);
 }
 
 TEST(RulesTest, RestoreRejectsCorruptRecords) {
