@@ -21,6 +21,10 @@ namespace {
 // The score "reaches" the threshold within this (sums of float weights).
 constexpr double kEpsilon = 1e-9;
 constexpr std::uint8_t kVersion = 1;
+// Times read back from the store are Unix seconds in [0, 2^40) (year 36812):
+// anything else is damage, and would overflow the arithmetic on times.
+constexpr std::int64_t kMaxTime = std::int64_t{1} << 40;
+bool SaneTime(std::int64_t t) { return t >= 0 && t < kMaxTime; }
 
 // An IP network as a hashable value: the listed unit and the index keys.
 struct NetKey {
@@ -897,7 +901,9 @@ absl::Status RuleEngine::Restore(const std::vector<StateRecord>& records) {
       TrapRep rep;
       rep.weight = dec.F64();
       rep.updated = dec.I64();
-      if (!dec.done() || !(rep.weight >= 0 && rep.weight <= 1)) return fail(rec, "corrupt");
+      if (!dec.done() || !(rep.weight >= 0 && rep.weight <= 1) || !SaneTime(rep.updated)) {
+        return fail(rec, "corrupt");
+      }
       st.traps[*t] = rep;
       continue;
     }
@@ -914,6 +920,7 @@ absl::Status RuleEngine::Restore(const std::vector<StateRecord>& records) {
         h.time = dec.I64();
         h.msg = dec.U64();
         dec.Bytes(h.trap);
+        if (!SaneTime(h.time)) return fail(rec, "corrupt");
         if (!s.hits.empty() && h.time < s.hits.back().time) return fail(rec, "hits out of order");
         s.hits.push_back(h);
       }
@@ -929,7 +936,10 @@ absl::Status RuleEngine::Restore(const std::vector<StateRecord>& records) {
       if (!dec.ok() || n > dec.left() / 32) return fail(rec, "truncated");
       s.evidence.assign(n, TrapHash{});
       for (TrapHash& t : s.evidence) dec.Bytes(t);
-      if (!dec.done()) return fail(rec, "corrupt");
+      if (!dec.done() || !SaneTime(s.listed_first) || !SaneTime(s.listed_last) ||
+          !SaneTime(s.listed_until) || !SaneTime(s.last_activity)) {
+        return fail(rec, "corrupt");
+      }
     } else {
       return fail(rec, "unknown table");
     }

@@ -590,6 +590,49 @@ TEST(RulesTest, RestoreRejectsCorruptRecords) {
   EXPECT_EQ(f->source_count(), 0u);
 }
 
+// Records with random bytes flipped, cut or appended (a damaged store) are
+// refused or taken, never a crash; an engine restored from them goes on
+// deciding.
+TEST(RulesTest, RestoreSurvivesDamagedRecords) {
+  ListRules r = Open();
+  r.threshold = 2;
+  auto e = Engine(r);
+  for (int i = 0; i < 20; ++i) {
+    e->OnHit(Hit(absl::StrCat("192.0.2.", i % 5), i % 3, absl::StrCat("m", i)), kT0 + i);
+  }
+  e->OnOperatorDelist(S("192.0.2.1"), kT0 + 30);
+  const auto snap = e->Snapshot();
+  std::mt19937_64 rng(17);
+  int refused = 0;
+  for (int round = 0; round < 3000; ++round) {
+    auto bad = snap;
+    StateRecord& rec = bad[rng() % bad.size()];
+    std::string& v = *rec.value;
+    switch (rng() % 4) {
+      case 0:
+        v[rng() % v.size()] = static_cast<char>(rng());
+        break;
+      case 1:
+        v.resize(rng() % v.size());
+        break;
+      case 2:
+        v.append(1 + rng() % 64, static_cast<char>(rng()));
+        break;
+      default:
+        rec.key.resize(rng() % rec.key.size());
+    }
+    auto f = Engine(r);
+    if (!f->Restore(bad).ok()) {
+      ++refused;
+      EXPECT_EQ(f->source_count(), 0u);
+    }
+    f->OnHit(Hit("192.0.2.1", 1, "after"), kT0 + 40);
+    f->Sweep(kT0 + 50);
+    f->Explain(S("192.0.2.2"), kT0 + 50);
+  }
+  EXPECT_GT(refused, 1000);
+}
+
 // --- generated sequences ---
 
 // A reference model of the rules, written from the documentation: all hits
