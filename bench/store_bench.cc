@@ -15,6 +15,9 @@
 // every commit; synchronous=NORMAL would only sync at checkpoints and can lose
 // the last commits on power loss, so it is not durable on commit).
 //
+// --paced_rate=R: then, for the store, R one-change transactions per second
+// through CommitAsync from one thread, with the latency to durability.
+//
 // The "-scan" rows (batch 0) read the whole table in key order and decode
 // every Listing, as a restart does: scans/s and entries/s.
 //
@@ -35,6 +38,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -314,6 +318,48 @@ Result Run(Engine& e, std::size_t entries, std::size_t batch, std::size_t thread
   return {c / el, c * static_cast<double>(batch) / el};
 }
 
+// CommitAsync of one-change transactions at `rate` per second from one thread
+// (as the event loop's trap listener and control socket do) for `seconds`:
+// the latency from submission to the durable callback, in milliseconds.
+void Paced(meshbl::feed::Store& store, std::size_t entries, double rate, double seconds) {
+  std::mutex mu;
+  std::vector<double> lat;
+  std::atomic<std::size_t> pending{0};
+  std::mt19937_64 rng(99);
+  std::vector<Change> b;
+  const auto t0 = Clock::now();
+  const auto step = std::chrono::duration<double>(1.0 / rate);
+  std::size_t sent = 0;
+  for (auto next = t0; next < t0 + std::chrono::duration<double>(seconds);
+       next += std::chrono::duration_cast<Clock::duration>(step)) {
+    std::this_thread::sleep_until(next);
+    MakeBatch(rng, entries, 1, 1'700'002'000, &b);
+    std::vector<meshbl::feed::Write> w{
+        {meshbl::feed::Table::kListings, b[0].key,
+         b[0].value.empty() ? std::nullopt : std::optional<std::string>(b[0].value)}};
+    const auto sub = Clock::now();
+    pending.fetch_add(1);
+    ++sent;
+    store.CommitAsync(std::move(w), [&, sub](absl::Status st) {
+      if (!st.ok()) Die(std::string(st.message()));
+      const double ms = std::chrono::duration<double, std::milli>(Clock::now() - sub).count();
+      std::lock_guard l(mu);
+      lat.push_back(ms);
+      pending.fetch_sub(1);
+    });
+  }
+  while (pending.load() != 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const double el = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::sort(lat.begin(), lat.end());
+  const auto q = [&](double f) {
+    return lat[static_cast<std::size_t>(f * static_cast<double>(lat.size() - 1))];
+  };
+  std::printf(
+      "paced: %zu one-change txns at %.0f/s offered (%.0f/s done): latency to durable "
+      "p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+      sent, rate, static_cast<double>(sent) / el, q(0.5), q(0.99), lat.back());
+}
+
 std::string Flag(int argc, char** argv, const std::string& name, const std::string& def) {
   const std::string p = "--" + name + "=";
   for (int i = 1; i < argc; ++i) {
@@ -421,6 +467,12 @@ int main(int argc, char** argv) {
     std::snprintf(b, sizeof b, "%.0f [%.0f-%.0f]", ch[ch.size() / 2], ch.front(), ch.back());
     std::printf("%-10s %6zu %7zu %28s %30s\n", std::get<0>(k).c_str(), std::get<1>(k),
                 std::get<2>(k), a, b);
+  }
+  const double rate = std::stod(Flag(argc, argv, "paced_rate", "0"));
+  for (auto& e : es) {
+    if (auto* s = dynamic_cast<StoreEngine*>(e.get()); s != nullptr && rate > 0) {
+      for (int rep = 0; rep < reps; ++rep) Paced(s->store(), entries, rate, seconds);
+    }
   }
   for (auto& e : es) {
     if (auto* s = dynamic_cast<StoreEngine*>(e.get())) {

@@ -13,7 +13,9 @@
 //
 // Readers (Get, Scan) see the last committed state, never a partial
 // transaction, and may run on any thread while commits proceed. Values are
-// opaque bytes here; codec.h encodes the records.
+// opaque bytes here; codec.h encodes the records. Open the store after any
+// fork (daemonizing): an LMDB environment does not survive one. One process
+// writes a store at a time (others may read).
 #ifndef MESHBL_FEED_STORE_H_
 #define MESHBL_FEED_STORE_H_
 
