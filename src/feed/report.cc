@@ -550,8 +550,9 @@ absl::StatusOr<std::int64_t> ParseRfc5322Date(std::string_view text) {
   tm.tm_hour = hh;
   tm.tm_min = mm;
   tm.tm_sec = ss;
-  const std::int64_t t = static_cast<std::int64_t>(timegm(&tm));
-  return t - std::int64_t{offset} * 60;
+  const std::int64_t t = static_cast<std::int64_t>(timegm(&tm)) - std::int64_t{offset} * 60;
+  if (t < 0) return Bad(absl::StrCat("date '", text::Shown(text), "' is before 1970"));
+  return t;
 }
 
 absl::StatusOr<std::vector<TrapHit>> ParseArfReport(std::string_view message, std::int64_t now) {

@@ -73,7 +73,8 @@ std::string FormatReportLine(const TrapHit& hit);
 absl::StatusOr<std::vector<TrapHit>> ParseArfReport(std::string_view message, std::int64_t now);
 
 // An RFC 5322 date-time ("Thu, 8 Mar 2005 17:40:36 -0500", obsolete zone
-// names and a missing day name or seconds accepted) as Unix seconds.
+// names and a missing day name or seconds accepted) as Unix seconds; a date
+// before 1970 is an error (hit times are never negative).
 absl::StatusOr<std::int64_t> ParseRfc5322Date(std::string_view text);
 
 }  // namespace meshbl::feed
