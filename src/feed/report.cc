@@ -74,6 +74,13 @@ std::optional<TrapHash> ParseHashHex(std::string_view hex) {
 }
 
 // ---- MIME (RFC 2045/2046/5322), as much as ARF needs ----
+//
+// By hand rather than with GMime (libgmime-3.0-dev): ARF needs the header
+// fields of three parts and the part boundaries, not a MIME tree, charset
+// conversion or encoded words. GMime would bring glib (its allocator, its
+// global init, a main-loop type system) into meshbl_feed, which meshbld
+// links, for ~250 lines of bounded parsing that the arf fuzz target and
+// report_test's generated reports cover; base64 is libsodium's decoder.
 
 struct Header {
   std::string name;   // lowercased
