@@ -5,8 +5,8 @@
 // file again exactly when it changed.
 #include "meshbl/feed/traps.h"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
