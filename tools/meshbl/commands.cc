@@ -60,6 +60,13 @@ Commands:
         validated; throughput, latency percentiles, losses (--help for more).
         Also --reflect (the machine's ceiling) and --startup (time to the
         first answer).
+  report [FILE|-]...  |  report hit CLIENT_IP TRAP [FIELD=VALUE]...
+  report --arf FILE|- [--arf FILE|-]...
+        Read spamtrap hits as report lines (`hit CLIENT_IP TRAP [helo=H]
+        [from=S] [id=KEY] [time=UNIX]`, '#' comments) or ARF (RFC 5965)
+        abuse reports, and print each as a `hit` line with the trap address
+        replaced by its SHA-256 (nothing is printed when any input is bad;
+        errors name the line).
 
 A SOURCE is what meshbld takes, loaded by the same code:
   name:type:file[,file...]        an rbldnsd zone spec (text dataset)
@@ -239,7 +246,8 @@ void PrintUsage(bool full) {
     std::fputs(kUsage, stdout);
   } else {
     std::fputs(
-        "usage: meshbl compile|check|inspect|lookup|dump|bench ... (meshbl --help for details)\n",
+        "usage: meshbl compile|check|inspect|lookup|dump|bench|report ... (meshbl --help for "
+        "details)\n",
         stderr);
   }
 }

@@ -13,7 +13,8 @@ int Check(const std::vector<std::string>& args);
 int Inspect(const std::vector<std::string>& args);
 int Lookup(const std::vector<std::string>& args);
 int Dump(const std::vector<std::string>& args);
-int Bench(const std::vector<std::string>& args);  // bench.cc
+int Bench(const std::vector<std::string>& args);   // bench.cc
+int Report(const std::vector<std::string>& args);  // report.cc
 void PrintUsage(bool full);
 
 }  // namespace meshbl::tools
