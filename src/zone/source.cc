@@ -24,6 +24,23 @@ absl::StatusOr<SourceSpec> ParseSourceSpec(std::string_view arg) {
   const std::size_t c1 = arg.find(':');
   const std::size_t c2 =
       c1 == std::string_view::npos ? std::string_view::npos : arg.find(':', c1 + 1);
+  if (c2 != std::string_view::npos && arg.substr(c1 + 1, c2 - c1 - 1) == "live") {
+    s.is_live = true;
+    s.live_zone = std::string(arg.substr(0, c1));
+    s.live_list = std::string(arg.substr(c2 + 1));
+    if (s.live_list.empty()) return absl::InvalidArgumentError("missing live list name for live");
+    if (s.live_list.find_first_of(",:") != std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid live list name `", s.live_list, "' (one name: zone:live:LIST)"));
+    }
+    if (s.live_zone.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("missing domain name in `", s.arg, "'"));
+    }
+    if (!dns::ParseName(s.live_zone, &s.live_zone_labels)) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid domain name `", s.live_zone, "'"));
+    }
+    return s;
+  }
   if (c2 == std::string_view::npos || arg.substr(c1 + 1, c2 - c1 - 1) != "snapshot") {
     MESHBL_ASSIGN_OR_RETURN(s.text, ParseZoneSpec(arg));
     return s;

@@ -85,6 +85,7 @@ ZoneLoader::Stamp ZoneLoader::StatFile(const std::string& path) {
 std::vector<ZoneLoader::Stamp> ZoneLoader::StatAll() const {
   std::vector<Stamp> stamps;
   for (const SourceSpec& s : sources_) {
+    if (s.is_live) continue;  // no files: the feed publishes it
     for (const std::string& f : s.is_snapshot ? s.snapshot_files : s.text.files) {
       stamps.push_back(StatFile(f));
     }
@@ -116,7 +117,7 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load(
   // reload holds two copies of the changed datasets only.
   std::vector<ZoneSpec> all_text;
   for (const SourceSpec& s : sources_) {
-    if (!s.is_snapshot) all_text.push_back(s.text);
+    if (s.is_text()) all_text.push_back(s.text);
   }
   MESHBL_RETURN_IF_ERROR(CheckZoneSpecs(all_text));
   absl::flat_hash_map<std::string, CachedDataset> next;
@@ -183,6 +184,7 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load(
   };
 
   std::vector<std::vector<std::uint8_t>> failed_zones;
+  std::vector<table::LiveZone> live_zones;
   auto fail_zone = [&](std::span<const std::uint8_t> name) {
     if (name.empty()) return;
     std::vector<std::uint8_t> z(name.begin(), name.end());
@@ -196,6 +198,22 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load(
       return absl::CancelledError("reload abandoned");
     }
     const SourceSpec& s = sources_[i];
+    if (s.is_live) {
+      const int slot = live_slot_ ? live_slot_(s.live_list) : -1;
+      if (slot < 0) {
+        return absl::InvalidArgumentError(
+            live_slot_ ? absl::StrCat("`", s.arg, "': no live list `", s.live_list,
+                                      "' in the live-list configuration")
+                       : absl::StrCat("`", s.arg,
+                                      "': live lists are served by meshbld "
+                                      "(--live-config)"));
+      }
+      table::LiveZone lz;
+      lz.name.assign(s.live_zone_labels.begin(), s.live_zone_labels.end());
+      lz.slot = static_cast<std::uint32_t>(slot);
+      live_zones.push_back(std::move(lz));
+      continue;
+    }
     if (!s.is_snapshot) {
       const std::string& key = s.text.dataset_spec;
       std::vector<Stamp> stamps;
@@ -205,7 +223,7 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load(
           key, std::move(stamps), [&]() -> absl::StatusOr<std::shared_ptr<const table::Snapshot>> {
             std::vector<ZoneSpec> specs;
             for (const SourceSpec& t : sources_) {
-              if (!t.is_snapshot && t.text.dataset_spec == key) {
+              if (t.is_text() && t.text.dataset_spec == key) {
                 specs.push_back(t.text);
               }
             }
@@ -287,7 +305,7 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load(
     if (sources_[snap_source[k]].is_snapshot) return snap_source[k];
     for (std::size_t j = 0; j < sources_.size(); ++j) {
       const SourceSpec& t = sources_[j];
-      if (!t.is_snapshot && t.text.dataset_spec == spec &&
+      if (t.is_text() && t.text.dataset_spec == spec &&
           std::equal(zone.begin(), zone.end(), t.text.zone.begin(), t.text.zone.end())) {
         return j;
       }
@@ -298,7 +316,8 @@ absl::StatusOr<std::shared_ptr<const table::ZoneSet>> ZoneLoader::Load(
     failed_ = std::move(next_failed);
     return std::shared_ptr<const table::ZoneSet>();
   }
-  MESHBL_ASSIGN_OR_RETURN(auto zones, table::ZoneSet::Create(std::move(snaps), rank, failed_zones));
+  MESHBL_ASSIGN_OR_RETURN(auto zones,
+                          table::ZoneSet::Create(std::move(snaps), rank, failed_zones, live_zones));
   cache_ = std::move(next);
   failed_ = std::move(next_failed);
   failed_zones_ = failed_zones.size();

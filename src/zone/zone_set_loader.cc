@@ -35,6 +35,10 @@ absl::StatusOr<std::vector<std::uint8_t>> BuildImage(std::span<const std::string
       return absl::InvalidArgumentError(absl::StrCat(
           "`", s.arg, "' is a compiled snapshot: an image is compiled from text zone specs"));
     }
+    if (s.is_live) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("`", s.arg, "' is a live list: an image is compiled from text zone specs"));
+    }
     parsed.push_back(std::move(s.text));
   }
   table::SnapshotBuilder builder;

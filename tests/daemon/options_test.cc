@@ -674,6 +674,8 @@ TEST(OptionDocs, ArchitectureQuotesTheSchemasDefaults) {
       {"connection cap (", "tcp-max-conn", ')'},
       {"per-address cap (", "tcp-max-conn-per-ip", ' '},
       {"`MmsgUdpLoop` (the default, `--udp-backend ", "udp-backend", '`'},
+      {"the store file (`--live-store`, default `", "live-store", '`'},
+      {"the control socket (`--control-socket`, default `", "control-socket", '`'},
   };
   for (const auto& q : kQuotes) {
     SCOPED_TRACE(q.option);

@@ -372,9 +372,14 @@ int Inspect(const std::vector<std::string>& args) {
   }
   std::vector<std::string> text;
   for (const zone::SourceSpec& src : *sources) {
-    if (!src.is_snapshot) {
+    if (src.is_text()) {
       text.push_back(src.arg);
       continue;
+    }
+    if (src.is_live) {
+      std::fprintf(stderr, "meshbl: `%s' is a live list: meshbld serves it (meshbl ctl)\n",
+                   src.arg.c_str());
+      return 1;
     }
     for (const std::string& file : src.snapshot_files) {
       auto opened = table::Snapshot::Open(file);

@@ -53,6 +53,9 @@ struct DaemonOptions {
   std::string udp_backend;                      // --udp-backend
   std::uint32_t tcp_query_timeout_seconds = 0;  // --tcp-query-timeout
   int tcp_max_conn_per_ip = 0;                  // --tcp-max-conn-per-ip; 0 = no limit
+  std::string live_config;                      // --live-config; empty = no live lists
+  std::string live_store;                       // --live-store
+  std::string control_socket;                   // --control-socket
   std::vector<std::string> zone_specs;          // the operands, in order
 };
 
@@ -401,6 +404,34 @@ inline constexpr OptionSpec kOptions[] = {
      .choices = "auto|uring|mmsg",
      .string_member = &DaemonOptions::udp_backend,
      .example = "mmsg"},
+    {.id = kLongOnly,
+     .long_name = "live-config",
+     .config_key = "live-config",
+     .type = OptionType::kString,
+     .arg = "FILE",
+     .help = "live lists, listing rules and the trap listener (TOML, see\n"
+             "LIVE LISTS CONFIGURATION); serve a list as ZONE:live:LIST",
+     .string_member = &DaemonOptions::live_config,
+     .example = "/etc/meshbl/live.toml"},
+    {.id = kLongOnly,
+     .long_name = "live-store",
+     .config_key = "live-store",
+     .type = OptionType::kString,
+     .arg = "PATH",
+     .help = "the live lists' crash-safe store (LMDB file; PATH-lock beside it)",
+     .default_value = "live.mdb",
+     .string_member = &DaemonOptions::live_store,
+     .example = "/var/lib/meshbl/live.mdb"},
+    {.id = kLongOnly,
+     .long_name = "control-socket",
+     .config_key = "control-socket",
+     .type = OptionType::kString,
+     .arg = "PATH",
+     .help = "unix socket of meshbl ctl, with --live-config; its file mode\n"
+             "(0660) and group are the access control",
+     .default_value = "/run/meshbl/meshbld.ctl",
+     .string_member = &DaemonOptions::control_socket,
+     .example = "/run/meshbl/meshbld.ctl"},
     {.id = 'h',
      .long_name = "help",
      .config_key = "help",

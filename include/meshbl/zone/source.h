@@ -7,6 +7,7 @@
 //                                  checked (a warning when a snapshot has no
 //                                  such zone; its own zones are served)
 //   F.mbs                          a compiled snapshot, no name checked
+//   name:live:LIST                 the live list LIST (meshbld --live-config)
 //
 // Files are split on ',' and ':' with empty pieces dropped (rbldnsd's strtok),
 // for every type. Errors are rbldnsd's messages: "invalid zone spec `x'",
@@ -37,6 +38,13 @@ struct SourceSpec {
   std::string snapshot_zone;
   std::string snapshot_zone_labels;
   std::vector<std::string> snapshot_files;  // is_snapshot
+  // `name:live:LIST`: the zone (text, labels) and the live list's name.
+  bool is_live = false;
+  std::string live_zone;
+  std::string live_zone_labels;
+  std::string live_list;
+  // A text zone spec (an rbldnsd dataset), neither snapshot nor live.
+  bool is_text() const { return !is_snapshot && !is_live; }
 };
 
 // Parses one source.

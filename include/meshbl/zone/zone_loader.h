@@ -30,6 +30,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,6 +60,11 @@ class ZoneLoader {
   bool Changed() const;
   // Changed() without the failed datasets: a file's state moved.
   bool FilesChanged() const;
+
+  // Resolves `zone:live:LIST` sources: the OverlaySet slot of LIST, or -1
+  // when there is no such list (Load() then fails naming it). Without it a
+  // live source fails to load ("served by meshbld").
+  void set_live_slots(std::function<int(std::string_view list)> f) { live_slot_ = std::move(f); }
 
   // Loads every source whose files changed since its last attempt (all of
   // them the first time), keeping the others as they are. Logs, in
@@ -126,6 +132,7 @@ class ZoneLoader {
   };
   absl::flat_hash_map<std::string, Failure> failed_;
   LoadOptions options_;
+  std::function<int(std::string_view)> live_slot_;
   bool log_ = true;
   std::vector<Diagnostic> warnings_;
   std::vector<std::string> errors_;
