@@ -60,6 +60,9 @@ Commands:
         validated; throughput, latency percentiles, losses (--help for more).
         Also --reflect (the machine's ceiling) and --startup (time to the
         first answer).
+  ctl [-s SOCKET] COMMAND [ARG...] | -
+        Send a command to meshbld's control socket (live lists: add, del,
+        show, list, whitelist, expire, load, stats; ctl --help for more).
 
 A SOURCE is what meshbld takes, loaded by the same code:
   name:type:file[,file...]        an rbldnsd zone spec (text dataset)

@@ -216,8 +216,25 @@ absl::StatusOr<util::UniqueFd> OpenControlListener(const std::string& path, mode
 // names the path and the errno text: "/run/meshbl/meshbld.ctl: connect: No
 // such file or directory".
 absl::StatusOr<util::UniqueFd> ConnectControl(const std::string& path);
-// Sends one request line and waits for its reply (blocking).
-absl::StatusOr<Reply> CallControl(int fd, std::string_view line);
+
+// The client side of one connection (blocking): `meshbl ctl` and the tests.
+// Not thread-safe.
+class ControlClient {
+ public:
+  static absl::StatusOr<ControlClient> Connect(const std::string& path);
+  explicit ControlClient(util::UniqueFd fd);
+  // Sends one request line (a "\n" is appended).
+  absl::Status Send(std::string_view line);
+  // Reads the next reply (replies come in request order).
+  absl::StatusOr<Reply> Read();
+  // Send() then Read().
+  absl::StatusOr<Reply> Call(std::string_view line);
+  int fd() const { return fd_.get(); }
+
+ private:
+  util::UniqueFd fd_;
+  std::string buf_;  // bytes read past the last reply
+};
 
 // ---- `load FILE`: rbldnsd ip4trie/ip6trie/dnset data in one file.
 //
