@@ -155,7 +155,7 @@ absl::Status ParseOptions(std::string_view verb, std::string_view rest, Allowed 
       }
       for (char ch : text) {
         const auto u = static_cast<unsigned char>(ch);
-        if (u < 0x20 || u == 0x7f) {
+        if ((u < 0x20 && ch != '\t') || u == 0x7f) {
           return Err(verb, absl::StrFormat("reason: byte 0x%02x is not allowed", u));
         }
       }
