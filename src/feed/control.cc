@@ -291,6 +291,12 @@ absl::StatusOr<Command> ParseCommand(std::string_view line) {
     if (w.empty()) return required ? Err(verb, "missing SUBJECT") : absl::OkStatus();
     auto s = Subject::Parse(w);
     if (!s.ok()) return Err(verb, std::string(s.status().message()));
+    // A subject whose canonical form reads differently (a name of digits and
+    // dots such as "1.2.") could not be named again by show, del or a log.
+    if (auto back = Subject::Parse(s->ToString()); !back.ok() || !(*back == *s)) {
+      return Err(verb,
+                 absl::StrCat(Quote(w), ": ambiguous (reads back as ", Quote(s->ToString()), ")"));
+    }
     *out = *std::move(s);
     return absl::OkStatus();
   };
