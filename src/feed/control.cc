@@ -8,6 +8,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <set>
 #include <utility>
@@ -390,6 +391,42 @@ std::vector<std::string> HelpLines() {
       "stats [LIST]",
       "help",
   };
+}
+
+namespace {
+
+std::string UtcTime(std::int64_t t) {
+  const std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  if (::gmtime_r(&tt, &tm) == nullptr) return std::to_string(t);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string OriginText(Origin o, const std::string& id) {
+  std::string out(OriginName(o));
+  if (!id.empty()) absl::StrAppend(&out, ":", id);
+  return out;
+}
+
+}  // namespace
+
+std::string FormatListing(const Listing& l) {
+  std::string out = absl::StrCat(
+      l.subject.ToString(), " code=", l.code, " origin=", OriginText(l.origin, l.origin_id),
+      " first=", UtcTime(l.first_seen), " last=", UtcTime(l.last_seen),
+      " expires=", l.expires == 0 ? "never" : UtcTime(l.expires), " offenses=", l.offenses);
+  if (!l.reason.empty()) absl::StrAppend(&out, " reason=", l.reason);
+  return out;
+}
+
+std::string FormatWhitelistEntry(const WhitelistEntry& w) {
+  std::string out =
+      absl::StrCat(w.subject.ToString(), " whitelist origin=", OriginText(w.origin, w.origin_id),
+                   " added=", UtcTime(w.added));
+  if (!w.reason.empty()) absl::StrAppend(&out, " reason=", w.reason);
+  return out;
 }
 
 // ---- Replies.

@@ -319,6 +319,35 @@ TEST(ParseCommand, RandomLinesParseOrNameTheProblem) {
   }
 }
 
+TEST(FormatListing, EveryFieldReasonLast) {
+  Listing l;
+  l.subject = *Subject::Parse("192.0.2.0/24");
+  l.code = 5;
+  l.reason = "spam  run $";
+  l.origin = Origin::kOperator;
+  l.origin_id = "uid 1000";
+  l.first_seen = 1764644645;  // 2025-12-02T03:04:05Z
+  l.last_seen = 1764644646;
+  l.expires = 0;
+  l.offenses = 3;
+  EXPECT_EQ(FormatListing(l),
+            "192.0.2.0/24 code=5 origin=operator:uid 1000 first=2025-12-02T03:04:05Z "
+            "last=2025-12-02T03:04:06Z expires=never offenses=3 reason=spam  run $");
+  l.expires = 1764648245;
+  l.reason.clear();
+  EXPECT_EQ(FormatListing(l).substr(FormatListing(l).find(" expires=")),
+            " expires=2025-12-02T04:04:05Z offenses=3");
+  WhitelistEntry w;
+  w.subject = *Subject::Parse(".example.org");
+  w.reason = "partner";
+  w.origin = Origin::kLoad;
+  w.origin_id = "/etc/wl.txt";
+  w.added = 0;
+  EXPECT_EQ(FormatWhitelistEntry(w),
+            ".example.org whitelist origin=load:/etc/wl.txt added=1970-01-01T00:00:00Z "
+            "reason=partner");
+}
+
 // ---- Reply framing.
 
 TEST(Reply, EveryByteSurvivesFramingAndNoLineIsADot) {

@@ -43,7 +43,7 @@ std::string AbsoluteLoadPath(const std::string& line) {
   std::error_code ec;
   const std::filesystem::path abs = std::filesystem::absolute(words[2], ec);
   if (ec) return line;
-  words[2] = abs.lexically_normal().string();
+  words[2] = abs.string();  // not normalized: "sub/.." means what the kernel says
   return absl::StrJoin(words, " ");
 }
 

@@ -115,6 +115,14 @@ std::string FormatCommand(const Command& c);
 // The lines `help` answers with, one per command form.
 std::vector<std::string> HelpLines();
 
+// The data lines `list`, `show` and `whitelist list` answer with, one per
+// entry: the subject, then name=value fields, reason last (it may hold
+// blanks); times as UTC "2026-12-02T03:04:05Z", expires "never" for 0:
+//   192.0.2.7 code=2 origin=operator:uid 1000 first=... last=... expires=... offenses=1 reason=spam
+//   198.51.100.0/24 whitelist origin=operator:uid 0 added=... reason=our MX
+std::string FormatListing(const Listing& l);
+std::string FormatWhitelistEntry(const WhitelistEntry& w);
+
 // The answer to one request.
 struct Reply {
   bool ok = true;
