@@ -429,6 +429,20 @@ std::string FormatWhitelistEntry(const WhitelistEntry& w) {
   return out;
 }
 
+std::vector<std::string> ShowLines(const Subject& subject, const std::vector<Listing>& listings,
+                                   const std::vector<WhitelistEntry>& whitelist,
+                                   const std::vector<std::string>& explain) {
+  std::vector<std::string> out;
+  out.push_back(absl::StrCat(subject.ToString(), ": ",
+                             !whitelist.empty()  ? "whitelisted"
+                             : !listings.empty() ? "listed"
+                                                 : "not listed"));
+  for (const Listing& l : listings) out.push_back("listing " + FormatListing(l));
+  for (const WhitelistEntry& w : whitelist) out.push_back("whitelist " + FormatWhitelistEntry(w));
+  for (const std::string& e : explain) out.push_back("rule " + e);
+  return out;
+}
+
 // ---- Replies.
 
 Reply Reply::Ok(std::vector<std::string> lines) {

@@ -348,6 +348,24 @@ TEST(FormatListing, EveryFieldReasonLast) {
             "reason=partner");
 }
 
+TEST(ShowLines, VerdictThenEveryEntryAndRule) {
+  const Subject s = *Subject::Parse("192.0.2.7");
+  EXPECT_EQ(ShowLines(s, {}, {}, {}), std::vector<std::string>{"192.0.2.7: not listed"});
+  Listing l;
+  l.subject = *Subject::Parse("192.0.2.0/24");
+  WhitelistEntry w;
+  w.subject = s;
+  const auto listed = ShowLines(s, {l}, {}, {"traps: 3 hits"});
+  ASSERT_EQ(listed.size(), 3u);
+  EXPECT_EQ(listed[0], "192.0.2.7: listed");
+  EXPECT_EQ(listed[1], "listing " + FormatListing(l));
+  EXPECT_EQ(listed[2], "rule traps: 3 hits");
+  const auto both = ShowLines(s, {l}, {w}, {});
+  ASSERT_EQ(both.size(), 3u);
+  EXPECT_EQ(both[0], "192.0.2.7: whitelisted");
+  EXPECT_EQ(both[2], "whitelist " + FormatWhitelistEntry(w));
+}
+
 // ---- Reply framing.
 
 TEST(Reply, EveryByteSurvivesFramingAndNoLineIsADot) {

@@ -123,6 +123,18 @@ std::vector<std::string> HelpLines();
 std::string FormatListing(const Listing& l);
 std::string FormatWhitelistEntry(const WhitelistEntry& w);
 
+// The reply of `show LIST SUBJECT`, from what the handler found: the
+// listings and whitelist entries that cover `subject` (most specific
+// first, as the handler orders them) and the listing rule's explanation
+// (e.g. "rule traps: 3 hits from 3 messages in 1h >= threshold 3"). The
+// first line is the verdict: "SUBJECT: whitelisted" when a whitelist entry
+// covers it, else "SUBJECT: listed" when a listing does, else
+// "SUBJECT: not listed"; then "listing ...", "whitelist ..." and "rule ..."
+// lines.
+std::vector<std::string> ShowLines(const Subject& subject, const std::vector<Listing>& listings,
+                                   const std::vector<WhitelistEntry>& whitelist,
+                                   const std::vector<std::string>& explain);
+
 // The answer to one request.
 struct Reply {
   bool ok = true;
