@@ -611,6 +611,9 @@ class ControlService::Session : public util::StreamSession {
     const std::string_view line(reinterpret_cast<const char*>(message.data()), message.size());
     if (seq - s.sent_seq >= kMaxInFlight) {
       ++s.stats->refused;
+      // Refusals wait in order too: a client that keeps sending without
+      // reading them is cut off, so what waits stays bounded.
+      if (seq - s.sent_seq >= 2 * kMaxInFlight) return false;
       Immediate(conn, seq, Reply::Error("too many requests in flight"));
       return true;
     }
@@ -629,9 +632,19 @@ class ControlService::Session : public util::StreamSession {
     std::weak_ptr<State> weak = state_;
     util::EventLoop* loop = s.loop;
     ControlStats* stats = s.stats;
-    handler_->Handle(*cmd, cred_, [weak, loop, stats, seq](Reply r) {
-      loop->Post([weak, stats, seq, r = std::move(r)]() mutable {
+    // Every change but a trap hit is logged with its origin once done
+    // (hits are not operator changes: the listings they cause are logged
+    // by the rules).
+    std::string log;
+    if (IsChange(cmd->verb) && cmd->verb != Verb::kReport) {
+      log = absl::StrCat("control: ", cred_.ToString(), ": ", FormatCommand(*cmd));
+    }
+    handler_->Handle(*cmd, cred_, [weak, loop, stats, seq, log = std::move(log)](Reply r) {
+      loop->Post([weak, stats, seq, log, r = std::move(r)]() mutable {
         if (!r.ok) ++stats->errors;
+        if (!log.empty()) {
+          util::LogInfo(r.ok ? absl::StrCat(log, ": ok") : absl::StrCat(log, ": error: ", r.error));
+        }
         std::shared_ptr<State> st = weak.lock();
         if (st == nullptr) {
           ++stats->dropped;

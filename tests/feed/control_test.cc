@@ -628,6 +628,24 @@ TEST_F(ControlServiceTest, TooManyInFlightRefusedInOrder) {
   EXPECT_EQ(handler_.seen().size(), kMaxInFlight);
 }
 
+TEST_F(ControlServiceTest, ClientThatNeverReadsRefusalsIsCutOff) {
+  handler_.set_hold(true);
+  ControlClient c = Connect();
+  ASSERT_TRUE(c.Send("expire traps").ok());
+  ASSERT_TRUE(WaitFor([&] { return handler_.held() == 1; }));
+  // Parse errors wait behind the held request; past twice the limit the
+  // connection is closed rather than holding ever more of them.
+  for (std::size_t i = 0; i < 2 * kMaxInFlight && c.Send("bogus").ok(); ++i) {
+  }
+  ASSERT_TRUE(WaitFor([&] { return Stats().refused >= kMaxInFlight; }));
+  handler_.TakeHeld(0)(Reply::Ok());
+  timeval tv{10, 0};  // a connection left open would block the reads below
+  ASSERT_EQ(::setsockopt(c.fd(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+  std::size_t replies = 0;
+  while (replies <= 2 * kMaxInFlight && c.Read().ok()) ++replies;
+  EXPECT_EQ(replies, 0u) << "the connection was not closed";
+}
+
 TEST_F(ControlServiceTest, SocketModeKeepsOutOtherUsers) {
   struct stat st;
   ASSERT_EQ(::stat(path_.c_str(), &st), 0);

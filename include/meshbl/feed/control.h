@@ -51,7 +51,8 @@ inline constexpr std::size_t kMaxReason = 255;
 // The longest live list name ([A-Za-z0-9_.-]).
 inline constexpr std::size_t kMaxListName = 64;
 // Requests of one connection whose replies are not yet sent; a request past
-// it is answered "error: too many requests in flight" (in order).
+// it is answered "error: too many requests in flight" (in order), and past
+// twice as many the connection is closed.
 inline constexpr std::size_t kMaxInFlight = 256;
 // Where meshbld listens and meshbl ctl connects unless told otherwise.
 inline constexpr char kDefaultControlSocket[] = "/run/meshbl/meshbld.ctl";
@@ -187,8 +188,11 @@ class ControlHandler {
   // Called on the event loop's thread for every request that parsed, in the
   // order each connection sent them (`help` is answered by the service
   // itself). `done` must be called exactly once, from any thread, when the
-  // command is finished (for a change: when it is durable); the reply goes
-  // back in request order. A connection closed meanwhile drops the reply.
+  // command is finished (for a change: when it is durable), and before the
+  // event loop is destroyed; the reply goes back in request order. A
+  // connection closed meanwhile drops the reply. Every change but `report`
+  // is logged by the service when done: "control: uid 1000 pid 42: del
+  // traps 192.0.2.7: ok" (or ": error: MESSAGE").
   virtual void Handle(const Command& cmd, const PeerCred& peer,
                       std::function<void(Reply)> done) = 0;
 };
