@@ -6,11 +6,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <ctime>
 #include <map>
-#include <set>
+#include <unordered_set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -886,7 +887,10 @@ absl::StatusOr<Subject> ParseKey(std::string_view line, std::string_view* rest) 
 absl::StatusOr<std::vector<Listing>> ParseLiveListText(std::string_view text, std::string_view name,
                                                        const LoadOptions& options) {
   std::vector<Listing> out;
-  std::set<std::string> seen;
+  std::unordered_set<std::string> seen;
+  const auto lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+  seen.reserve(lines);
+  out.reserve(lines);
   const table::Value builtin;  // 127.0.0.2, no TXT
   std::uint8_t def_code = 2;
   std::string def_reason;
