@@ -91,6 +91,8 @@ bool IsChange(Verb v);
 //   help
 // DURATION is digits with an optional unit s, m, h, d or w (rbldnsd's time
 // values), above 0. UNIX is seconds since the epoch; expires=0 is never.
+// FILE is an absolute path without blanks. TEXT is up to kMaxReason bytes,
+// tabs and bytes >= 0x20 except 0x7f; blanks around it are dropped.
 struct Command {
   Verb verb = Verb::kHelp;
   std::string list;                     // empty for help and a bare stats
@@ -100,7 +102,7 @@ struct Command {
   std::optional<std::int64_t> ttl;      // add, load: seconds from now
   std::optional<std::int64_t> expires;  // add, load: absolute
   std::string reason;                   // add, whitelist add (<= kMaxReason bytes)
-  std::string file;                     // load: as given (the tool sends an absolute path)
+  std::string file;                     // load: absolute (the tool makes it so)
   std::string hit;                      // report
 
   friend bool operator==(const Command&, const Command&) = default;
