@@ -26,8 +26,8 @@
 #include "meshbl/table/types.h"
 #include "meshbl/util/mapped_file.h"
 #include "meshbl/util/status_macros.h"
+#include "meshbl/zone/parse_util.h"
 #include "zone/line_reader.h"
-#include "zone/parse_util.h"
 
 namespace meshbl::zone {
 

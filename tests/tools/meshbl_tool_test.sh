@@ -98,4 +98,63 @@ for cmd in check inspect lookup dump compile; do
     expect "$cmd ${bad%%|*}" "${bad#*|}" "$meshbl" "$cmd" "${args[@]}"
   done
 done
+# ctl without a daemon: exit 2 naming the socket and the errno text (a
+# missing socket; a path that is a regular file), usage errors exit 2.
+exit_is() {  # description, wanted exit code, command...
+  local what=$1 want=$2
+  shift 2
+  "$@" >/dev/null 2>&1 </dev/null
+  local rc=$?
+  if [ "$rc" -ne "$want" ]; then echo "FAIL: $what: exit $rc, wanted $want"; fail=1; else echo "ok: $what"; fi
+}
+expect "ctl: no socket names path and errno" \
+  "meshbl ctl: $work/none.ctl: connect: No such file or directory" "$meshbl" ctl -s "$work/none.ctl" stats
+exit_is "ctl: no socket exits 2" 2 "$meshbl" ctl -s "$work/none.ctl" stats
+exit_is "ctl -: no socket exits 2" 2 "$meshbl" ctl -s "$work/none.ctl" -
+: > "$work/plain.ctl"
+expect "ctl: not a socket" "meshbl ctl: $work/plain.ctl: connect: Connection refused" \
+  "$meshbl" ctl --socket="$work/plain.ctl" stats
+exit_is "ctl: no command exits 2" 2 "$meshbl" ctl -s "$work/none.ctl"
+exit_is "ctl --help exits 0" 0 "$meshbl" ctl --help
+expect "ctl --help lists load" 'load LIST FILE' "$meshbl" ctl --help
+expect "--help mentions ctl" 'ctl \[-s SOCKET\]' "$meshbl" --help
+# ctl against a stand-in server (python3): data lines printed unstuffed,
+# exit 0 on ok, 1 on error with the message on stderr; `ctl -` sends every
+# line and names the failing one; load's relative FILE made absolute.
+fake_server() {  # SOCKET: answers each line "ok", "echo:LINE", ".x"; lines "bad..." an error
+  python3 - "$1" <<'PY' &
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1] + ".new"); os.rename(sys.argv[1] + ".new", sys.argv[1]); s.listen(4)
+s.settimeout(20)
+for _ in range(4):  # one connection per ctl run below
+    c, _ = s.accept(); f = c.makefile("rwb")
+    for line in f:
+        line = line.rstrip(b"\n")
+        if line.startswith(b"bad"):
+            f.write(b"error: no such thing: " + line + b"\n.\n")
+        else:
+            f.write(b"ok\necho:" + line + b"\n..x\n.\n")
+        f.flush()
+    c.close()
+PY
+  for _ in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.1; done
+  echo "FAIL: stand-in server did not start"; fail=1
+}
+fake_server "$work/fake.ctl"
+out=$("$meshbl" ctl -s "$work/fake.ctl" list traps 2>&1); rc=$?
+if [ "$rc" -eq 0 ] && [ "$out" = $'echo:list traps\n.x' ]; then echo "ok: ctl prints data lines";
+else echo "FAIL: ctl ok: exit $rc, output: $out"; fail=1; fi
+out=$("$meshbl" ctl -s "$work/fake.ctl" bad del x 2>&1 >/dev/null); rc=$?
+if [ "$rc" -eq 1 ] && [ "$out" = "meshbl ctl: no such thing: bad del x" ]; then echo "ok: ctl error exits 1";
+else echo "FAIL: ctl error: exit $rc, stderr: $out"; fail=1; fi
+meshbl_abs=$(realpath "$meshbl")
+out=$(cd "$work" && printf 'stats\n# comment\n\nbad one\nload traps sub/../f.txt\n' |
+      "$meshbl_abs" ctl -s "$work/fake.ctl" - 2>&1); rc=$?
+if [ "$rc" -eq 1 ] && grep -q "^meshbl ctl: stdin:4: no such thing: bad one$" <<<"$out" &&
+   grep -q "^echo:stats$" <<<"$out" && grep -qx "echo:load traps $work/sub/../f.txt" <<<"$out"; then
+  echo "ok: ctl - sends every line, names the failing one, makes load paths absolute"
+else echo "FAIL: ctl -: exit $rc, output: $out"; fail=1; fi
+"$meshbl" ctl -s "$work/fake.ctl" stats >/dev/null 2>&1  # the server's last connection
+wait
 exit $fail

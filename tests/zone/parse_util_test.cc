@@ -1,4 +1,4 @@
-#include "zone/parse_util.h"
+#include "meshbl/zone/parse_util.h"
 
 #include <gtest/gtest.h>
 

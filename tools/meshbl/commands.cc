@@ -67,6 +67,9 @@ Commands:
         abuse reports, and print each as a `hit` line with the trap address
         replaced by its SHA-256 (nothing is printed when any input is bad;
         errors name the line).
+  ctl [-s SOCKET] COMMAND [ARG...] | -
+        Send a command to meshbld's control socket (live lists: add, del,
+        show, list, whitelist, expire, load, stats; ctl --help for more).
 
 A SOURCE is what meshbld takes, loaded by the same code:
   name:type:file[,file...]        an rbldnsd zone spec (text dataset)

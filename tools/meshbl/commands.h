@@ -14,6 +14,7 @@ int Inspect(const std::vector<std::string>& args);
 int Lookup(const std::vector<std::string>& args);
 int Dump(const std::vector<std::string>& args);
 int Bench(const std::vector<std::string>& args);   // bench.cc
+int Ctl(const std::vector<std::string>& args);     // ctl.cc
 int Report(const std::vector<std::string>& args);  // report.cc
 void PrintUsage(bool full);
 

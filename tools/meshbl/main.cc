@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
     if (cmd == "dump") return meshbl::tools::Dump(args);
     if (cmd == "bench") return meshbl::tools::Bench(args);
     if (cmd == "report") return meshbl::tools::Report(args);
+    if (cmd == "ctl") return meshbl::tools::Ctl(args);
     if (cmd == "-h" || cmd == "--help" || cmd == "help") {
       meshbl::tools::PrintUsage(true);
       return 0;

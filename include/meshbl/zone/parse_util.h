@@ -4,8 +4,9 @@
 // end, and reports where it stopped through `rest` so the caller can check
 // what follows the token exactly as rbldnsd does.
 //
-// Private to src/zone. Control plane only; allocation-free except where a
-// std::string is produced (TXT values).
+// Public so that the feed layer's `load` parser (meshbl/feed/control.h)
+// reads exactly the syntax the zone loader reads. Control plane only; allocation-free except where
+// a std::string is produced (TXT values).
 #ifndef MESHBL_ZONE_PARSE_UTIL_H_
 #define MESHBL_ZONE_PARSE_UTIL_H_
 
