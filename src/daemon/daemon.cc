@@ -32,11 +32,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "meshbl/daemon/dns_service.h"
+#include "meshbl/daemon/feed_service.h"
 #include "meshbl/daemon/query_log_service.h"
 #include "meshbl/daemon/reload.h"
 #include "meshbl/daemon/service.h"
 #include "meshbl/daemon/stats_file.h"
 #include "meshbl/dns/name.h"
+#include "meshbl/feed/config.h"
 #include "meshbl/server/listen.h"
 #include "meshbl/server/query_log.h"
 #include "meshbl/server/server.h"
@@ -495,8 +497,21 @@ int RunDaemon(const DaemonOptions& o) {
   // query log and serves what the reloader publishes, so it stops first.
   // The loader and holder outlive them.
   table::ZoneSetHolder holder;
+  table::OverlaySetHolder overlays;  // the live lists' tables (--live-config)
   ZoneLoader loader(*std::move(sources), o.load);
   ServiceList services;
+  std::unique_ptr<FeedService> feed;
+  if (!o.live_config.empty()) {
+    auto live = feed::LoadLiveConfig(o.live_config);
+    if (!live.ok()) return Fatal(std::string(live.status().message()));
+    FeedOptions fo;
+    fo.config = *std::move(live);
+    fo.store_path = o.live_store;
+    fo.control_socket = o.control_socket;
+    feed = std::make_unique<FeedService>(std::move(fo), &overlays);
+    const FeedService* f = feed.get();
+    loader.set_live_slots([f](std::string_view list) { return f->SlotOf(list); });
+  }
   // -l: every worker records its replies into its own ring of this log; the
   // log's writer thread drains them into the file.
   if (!o.query_log.empty()) {
@@ -505,7 +520,10 @@ int RunDaemon(const DaemonOptions& o) {
   }
   const ReloadService* reload = services.Add(std::make_unique<ReloadService>(
       &loader, &holder, [&systemd](std::string_view state) { systemd.Send(state); }, kStopLimit));
-  const DnsService* dns = services.Add(std::make_unique<DnsService>(config, &holder));
+  // The live lists: the store, the trap listener, the control socket.
+  if (feed != nullptr) services.Add(std::move(feed));
+  const DnsService* dns = services.Add(
+      std::make_unique<DnsService>(config, &holder, o.live_config.empty() ? nullptr : &overlays));
   // Binds (as root: port 53), then drops privileges for good. A service's
   // error has been logged with its name.
   auto bind_services = [&]() -> absl::Status {

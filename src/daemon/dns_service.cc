@@ -7,7 +7,7 @@
 namespace meshbl::daemon {
 
 absl::Status DnsService::Bind() {
-  auto started = server::Server::Start(config_, holder_);
+  auto started = server::Server::Start(config_, holder_, overlays_);
   if (!started.ok()) return started.status();
   server_ = *std::move(started);
   for (const server::ListenAddress& a : server_->bound()) {

@@ -304,10 +304,13 @@ void LiveLists::Touch(List* l, const Subject& s) {
 
 void LiveLists::Commit(std::vector<Write> txn, std::vector<std::pair<List*, Subject>> touched,
                        Done done) {
+  // The committer thread calls back, possibly after this object is gone
+  // (daemon stop): it only touches copies, and the task checks `alive`.
   auto alive = alive_;
-  store_->CommitAsync(std::move(txn), [this, alive, touched = std::move(touched),
+  Post post = post_;
+  store_->CommitAsync(std::move(txn), [this, alive, post, touched = std::move(touched),
                                        done = std::move(done)](absl::Status st) mutable {
-    post_([this, alive, touched = std::move(touched), done = std::move(done), st]() mutable {
+    post([this, alive, touched = std::move(touched), done = std::move(done), st]() mutable {
       if (!alive->load()) return;
       if (st.ok()) {
         for (auto& [l, s] : touched) Touch(l, s);
@@ -593,7 +596,8 @@ std::vector<WhitelistEntry> LiveLists::WhitelistCovering(std::string_view list,
 
 absl::Status LiveLists::ForEachListing(std::string_view list, const Subject* within,
                                        const std::function<bool(const Listing&)>& fn) const {
-  if (Find(list) == nullptr) return absl::NotFoundError(absl::StrCat("no live list '", std::string(list), "'"));
+  if (Find(list) == nullptr)
+    return absl::NotFoundError(absl::StrCat("no live list '", std::string(list), "'"));
   const std::string prefix = within != nullptr ? CoveredPrefix(list, *within) : ListPrefix(list);
   return store_->Scan(Table::kListings, prefix, [&](std::string_view, std::string_view value) {
     auto d = DecodeListing(value);
@@ -605,7 +609,8 @@ absl::Status LiveLists::ForEachListing(std::string_view list, const Subject* wit
 
 absl::Status LiveLists::ForEachWhitelist(
     std::string_view list, const std::function<bool(const WhitelistEntry&)>& fn) const {
-  if (Find(list) == nullptr) return absl::NotFoundError(absl::StrCat("no live list '", std::string(list), "'"));
+  if (Find(list) == nullptr)
+    return absl::NotFoundError(absl::StrCat("no live list '", std::string(list), "'"));
   return store_->Scan(Table::kWhitelist, ListPrefix(list),
                       [&](std::string_view, std::string_view value) {
                         auto d = DecodeWhitelistEntry(value);

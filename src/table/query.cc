@@ -813,7 +813,10 @@ void Resolve(const ZoneSet& zones, const QueryOptions& options, const Query& q,
   }
   // A zone not (fully) loaded or expired is not serviced: SERVFAIL, before
   // the ACL's `refuse` (rbldnsd checks its zone stamp there).
-  if (zone->failed || (zone->expires != 0 && q.now >= zone->expires)) {
+  // A zone with live lists before their tables are published is not
+  // loaded yet either.
+  if (zone->failed || (zone->expires != 0 && q.now >= zone->expires) ||
+      (!zone->live.empty() && q.overlays == nullptr)) {
     out->rcode = Rcode::kServFail;
     return;
   }

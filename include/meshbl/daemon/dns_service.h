@@ -16,8 +16,10 @@ namespace meshbl::daemon {
 class DnsService : public Service {
  public:
   // `holder` must outlive the service.
-  DnsService(server::ServerConfig config, table::ZoneSetHolder* holder)
-      : config_(std::move(config)), holder_(holder) {}
+  // `overlays` (live lists) may be nullptr.
+  DnsService(server::ServerConfig config, table::ZoneSetHolder* holder,
+             const table::OverlaySetHolder* overlays = nullptr)
+      : config_(std::move(config)), holder_(holder), overlays_(overlays) {}
 
   std::string_view name() const override { return "dns"; }
   // Server::Start(): binds every -b address, starts the workers, and logs
@@ -32,6 +34,7 @@ class DnsService : public Service {
  private:
   server::ServerConfig config_;
   table::ZoneSetHolder* holder_;
+  const table::OverlaySetHolder* overlays_;
   std::unique_ptr<server::Server> server_;
 };
 
