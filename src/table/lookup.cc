@@ -32,6 +32,7 @@ DatasetView::DatasetView(const Snapshot& snap, std::uint32_t index) noexcept
       type_(static_cast<DatasetType>(rec_->type)) {
   // The tables the type's descriptor says its DatasetRec::tables refer to.
   const DatasetTypeOps& ops = OpsFor(type_);
+  answer_ = ops.answer;
   int names = 0;
   for (std::size_t i = 0; i < ops.tables.size(); ++i) {
     const std::uint32_t sec = rec_->tables[i];

@@ -90,8 +90,15 @@ TEST(DatasetTypeRegistry, RulesTheSnapshotValidatorChecks) {
     bool custom = false;
     for (TableKind k : ops->tables) custom |= k == TableKind::kCustom;
     EXPECT_EQ(custom, ops->validate != nullptr) << ops->name;
-    // The summaries of empty non-terminals: IP data or names, never both.
-    EXPECT_FALSE(ops->ent_summary != nullptr && ops->ent_names != nullptr) << ops->name;
+    // Empty non-terminals: query.cc walks an IP summary for address data
+    // and name hashes for name data, so each kind must build its own.
+    const bool ip = ops->answer == AnswerKind::kIp4 || ops->answer == AnswerKind::kIp6;
+    const bool names = ops->answer == AnswerKind::kName || ops->answer == AnswerKind::kRecords;
+    EXPECT_EQ(ops->ent_summary != nullptr, ip) << ops->name;
+    EXPECT_EQ(ops->ent_names != nullptr, names) << ops->name;
+    EXPECT_EQ(ops->answer == AnswerKind::kSubZones, ops->has_children) << ops->name;
+    // A type that answers is dumped; acl neither.
+    EXPECT_EQ(ops->dump != nullptr, ip || names) << ops->name;
   }
 }
 
@@ -154,6 +161,7 @@ TEST(DatasetTypeRegistry, EveryTypeBuildsAValidImage) {
     }
     EXPECT_EQ(used > 0, declared > 0) << ops->name;
     DatasetView view(**snap, 0);
+    EXPECT_EQ(view.answer_kind(), ops->answer) << ops->name;
     std::uint64_t mapped = view.table64().capacity + view.table128().capacity +
                            view.names().capacity + view.wildcards().capacity +
                            (view.records().empty() ? 0 : 1);

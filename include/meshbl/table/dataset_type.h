@@ -50,12 +50,26 @@ enum class TableKind : std::uint8_t {
   kCustom,    // not a section index: the type's `validate` checks it
 };
 
+// How a query reaches a type's data. The answer path (query.cc: answering,
+// empty non-terminals) and the query generator of `meshbl bench` switch on
+// this, never on the DatasetType, so a type that is asked like an existing
+// one needs no change there; DatasetView caches it (answer_kind()).
+enum class AnswerKind : std::uint8_t {
+  kNone,      // answers nothing itself (acl: a zone's ACL)
+  kIp4,       // an IPv4 address query: DatasetView::LookupIp4
+  kIp6,       // an IPv6 address query: DatasetView::LookupIp6
+  kName,      // a domain name query: DatasetView::LookupName
+  kRecords,   // records stored at a name: DatasetView::LookupGeneric
+  kSubZones,  // nested datasets under sub-zones (combined)
+};
+
 // Every member but `type` and `name` has a default: a type sets what it
 // has.
 struct DatasetTypeOps {
   DatasetType type;
   // The name on command lines, in `$DATASET` lines and in messages.
   std::string_view name;
+  AnswerKind answer = AnswerKind::kNone;
   // What each DatasetRec::tables entry refers to. Snapshot::Validate checks
   // every entry against it; DatasetView maps the tables from it (the first
   // kSlotName entry is names(), the second wildcards()).

@@ -65,6 +65,7 @@ std::string_view Validate(const Snapshot& snap, std::uint32_t i) {
 constinit const DatasetTypeOps kCombinedOps = {
     .type = DatasetType::kCombined,
     .name = "combined",
+    .answer = AnswerKind::kSubZones,
     .tables = {TableKind::kCustom, TableKind::kCustom, TableKind::kCustom, TableKind::kCustom},
     .nestable = false,
     .has_children = true,

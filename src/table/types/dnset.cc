@@ -176,6 +176,7 @@ void Dump(DumpWriter& out, const DsNode& ds) {
 constinit const DatasetTypeOps kDnSetOps = {
     .type = DatasetType::kDnSet,
     .name = "dnset",
+    .answer = AnswerKind::kName,
     .tables = {TableKind::kSlotName, TableKind::kSlotName, TableKind::kUnused, TableKind::kUnused},
     .write = Write,
     .ent_names = EntNames,

@@ -144,6 +144,7 @@ void Dump(DumpWriter& out, const DsNode& ds) {
 constinit const DatasetTypeOps kGenericOps = {
     .type = DatasetType::kGeneric,
     .name = "generic",
+    .answer = AnswerKind::kRecords,
     .tables = {TableKind::kSlotName, TableKind::kRecords, TableKind::kUnused, TableKind::kUnused},
     .write = Write,
     .ent_names = EntNames,

@@ -36,6 +36,7 @@ void Dump(DumpWriter& out, const DsNode& ds) {
 constinit const DatasetTypeOps kIp4SetOps = {
     .type = DatasetType::kIp4Set,
     .name = "ip4set",
+    .answer = AnswerKind::kIp4,
     .tables = {TableKind::kSlot32, TableKind::kSlot32, TableKind::kSlot32, TableKind::kSlot32},
     .write = Write,
     .ent_summary = Ent,

@@ -39,6 +39,7 @@ void Dump(DumpWriter& out, const DsNode& ds) {
 constinit const DatasetTypeOps kIp4TrieOps = {
     .type = DatasetType::kIp4Trie,
     .name = "ip4trie",
+    .answer = AnswerKind::kIp4,
     .tables = {TableKind::kSlot64, TableKind::kUnused, TableKind::kUnused, TableKind::kUnused},
     .write = WriteTriePrefixes,
     .ent_summary = Ent,

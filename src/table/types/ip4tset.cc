@@ -35,6 +35,7 @@ void Dump(DumpWriter& out, const DsNode& ds) {
 constinit const DatasetTypeOps kIp4TSetOps = {
     .type = DatasetType::kIp4TSet,
     .name = "ip4tset",
+    .answer = AnswerKind::kIp4,
     .tables = {TableKind::kSlot32, TableKind::kUnused, TableKind::kUnused, TableKind::kUnused},
     .write = Write,
     .ent_summary = Ent,

@@ -34,6 +34,7 @@ void Dump(DumpWriter& out, const DsNode& ds) {
 constinit const DatasetTypeOps kIp6TrieOps = {
     .type = DatasetType::kIp6Trie,
     .name = "ip6trie",
+    .answer = AnswerKind::kIp6,
     .tables = {TableKind::kSlot128, TableKind::kUnused, TableKind::kUnused, TableKind::kUnused},
     .ip6_prefix_lengths = true,
     .write = WriteTriePrefixes,

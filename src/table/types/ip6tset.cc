@@ -74,6 +74,7 @@ void Dump(DumpWriter& out, const DsNode& ds) {
 constinit const DatasetTypeOps kIp6TSetOps = {
     .type = DatasetType::kIp6TSet,
     .name = "ip6tset",
+    .answer = AnswerKind::kIp6,
     .tables = {TableKind::kSlot64, TableKind::kSlot128, TableKind::kUnused, TableKind::kUnused},
     .write = Write,
     .ent_summary = Ent,
