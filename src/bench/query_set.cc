@@ -208,20 +208,17 @@ class Generator {
   Generator(const table::ZoneSet& zones, std::uint64_t seed) : zones_(zones), rng_(seed) {
     for (const auto& z : zones.zones()) {
       for (const table::DsNode* ds : z.datasets) {
-        using T = table::DatasetType;
+        using K = table::AnswerKind;
         const auto& rec = ds->view.rec();
         const double w = static_cast<double>(std::max<std::uint64_t>(rec.entry_count, 1));
-        switch (ds->view.type()) {
-          case T::kIp4Set:
-          case T::kIp4TSet:
-          case T::kIp4Trie:
+        switch (ds->view.answer_kind()) {
+          case K::kIp4:
             ip4_.push_back({&z, ds, w});
             break;
-          case T::kIp6Trie:
-          case T::kIp6TSet:
+          case K::kIp6:
             ip6_.push_back({&z, ds, w});
             break;
-          case T::kDnSet:
+          case K::kName:
             name_.push_back({&z, ds, w});
             break;
           default:

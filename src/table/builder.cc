@@ -5,57 +5,18 @@
 
 #include <algorithm>
 #include <cstring>
-#include <map>
 #include <span>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "meshbl/dns/name.h"
+#include "meshbl/table/dataset_type.h"
 #include "meshbl/table/format.h"
 #include "meshbl/table/ip_text.h"
 #include "table/flat_table.h"
+#include "table/image_writer.h"
 
 namespace meshbl::table {
-
-namespace f = format;
-
-std::optional<DatasetType> DatasetTypeFromName(std::string_view name) {
-  static constexpr std::pair<std::string_view, DatasetType> kNames[] = {
-      {"ip4set", DatasetType::kIp4Set},   {"ip4tset", DatasetType::kIp4TSet},
-      {"ip4trie", DatasetType::kIp4Trie}, {"ip6trie", DatasetType::kIp6Trie},
-      {"ip6tset", DatasetType::kIp6TSet}, {"dnset", DatasetType::kDnSet},
-      {"generic", DatasetType::kGeneric}, {"combined", DatasetType::kCombined},
-      {"acl", DatasetType::kAcl},
-  };
-  for (const auto& [n, t] : kNames) {
-    if (n == name) return t;
-  }
-  return std::nullopt;
-}
-
-std::string_view DatasetTypeName(DatasetType type) {
-  switch (type) {
-    case DatasetType::kIp4Set:
-      return "ip4set";
-    case DatasetType::kIp4TSet:
-      return "ip4tset";
-    case DatasetType::kIp4Trie:
-      return "ip4trie";
-    case DatasetType::kIp6Trie:
-      return "ip6trie";
-    case DatasetType::kIp6TSet:
-      return "ip6tset";
-    case DatasetType::kDnSet:
-      return "dnset";
-    case DatasetType::kGeneric:
-      return "generic";
-    case DatasetType::kCombined:
-      return "combined";
-    case DatasetType::kAcl:
-      return "acl";
-  }
-  return "unknown";
-}
 
 // ---------------------------------------------------------------------------
 // DatasetBuilder
@@ -161,17 +122,6 @@ std::array<std::uint8_t, 16> Ip4Bytes(std::uint32_t addr) {
   b[2] = static_cast<std::uint8_t>(addr >> 8);
   b[3] = static_cast<std::uint8_t>(addr);
   return b;
-}
-
-std::uint32_t Ip4FromBytes(const std::array<std::uint8_t, 16>& b) {
-  return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) |
-         b[3];
-}
-
-std::uint64_t Half(const std::array<std::uint8_t, 16>& b, int which) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | b[static_cast<std::size_t>(which * 8 + i)];
-  return v;
 }
 
 }  // namespace
@@ -296,261 +246,6 @@ void SnapshotBuilder::AddToZone(std::string_view zone, DatasetBuilder* ds) {
 
 namespace {
 
-// Accumulates sections into one image.
-class ImageWriter {
- public:
-  // `bound`: an upper bound of the image size, `string_bound` of its
-  // strings (SnapshotBuilder::Build works them out from the builders). The image is built in one
-  // buffer of that capacity: growing a vector of a 100 MB table by doubling would copy it and hold
-  // both copies for a moment; pages of the capacity that are never written are never touched, so
-  // they cost address space, not memory. A bound that is too small still builds a correct image,
-  // with copies.
-  ImageWriter(const ImageWriter&) = delete;  // the string index points at strings_
-  ImageWriter& operator=(const ImageWriter&) = delete;
-  ImageWriter(std::size_t bound, std::size_t string_bound) {
-    out_.reserve(bound);
-    strings_.reserve(string_bound);
-    out_.resize(sizeof(f::FileHeader));
-  }
-
-  std::uint32_t Str(std::string_view s) {
-    if (s.size() > 0xffff) return LongStr(s);
-    auto it = strings_index_.find(s);
-    if (it != strings_index_.end()) return *it;
-    auto off = static_cast<std::uint32_t>(strings_.size());
-    strings_.push_back(static_cast<char>(s.size() & 0xff));
-    strings_.push_back(static_cast<char>(s.size() >> 8));
-    strings_.append(s);
-    strings_index_.insert(off);
-    return off;
-  }
-  std::uint32_t OptStr(const std::optional<std::string>& s) { return s ? Str(*s) : f::kNone; }
-
-  std::uint32_t ValueId(const Value& v) {
-    std::string key = absl::StrCat(v.a, v.txt ? "+" : "-", v.txt.value_or(""));
-    auto [it, inserted] = value_index_.try_emplace(key, static_cast<std::uint32_t>(values_.size()));
-    if (inserted) values_.push_back({v.a, OptStr(v.txt)});
-    return it->second;
-  }
-
-  std::vector<std::uint32_t>& pool() { return pool_; }
-
-  // Appends a section of `bytes` bytes (zeroed) and returns a pointer valid
-  // until the next call, plus its index.
-  std::uint8_t* Reserve(f::SectionKind kind, std::uint32_t elem_size, std::size_t bytes,
-                        std::uint32_t* index) {
-    std::size_t off = (out_.size() + f::kAlign - 1) / f::kAlign * f::kAlign;
-    out_.resize(off + bytes);
-    sections_.push_back({kind, elem_size, off, bytes, 0});
-    *index = static_cast<std::uint32_t>(sections_.size() - 1);
-    return out_.data() + off;
-  }
-
-  template <class T>
-  std::uint32_t AddArray(f::SectionKind kind, const std::vector<T>& v) {
-    std::uint32_t idx;
-    std::uint8_t* p = Reserve(kind, sizeof(T), v.size() * sizeof(T), &idx);
-    if (!v.empty()) std::memcpy(p, v.data(), v.size() * sizeof(T));
-    return idx;
-  }
-
-  // Reserves a table section for `n` entries; slots are initialised empty.
-  template <class Slot>
-  TableView<Slot> ReserveTable(std::uint64_t n, std::uint32_t* index) {
-    std::uint64_t cap = n == 0 ? 0 : CapacityFor(n);
-    std::uint8_t* p = Reserve(f::SectionKind::kTable, sizeof(Slot),
-                              sizeof(f::TableHeader) + cap * sizeof(Slot), index);
-    f::TableHeader h{};
-    h.capacity = cap;
-    h.slot_size = sizeof(Slot);
-    std::memcpy(p, &h, sizeof h);
-    auto* slots = reinterpret_cast<Slot*>(p + sizeof(f::TableHeader));
-    for (std::uint64_t i = 0; i < cap; ++i) slots[i].val = f::kEmptySlot;
-    return {slots, cap};
-  }
-  void SetTableCount(std::uint32_t index, std::uint64_t count) {
-    std::memcpy(out_.data() + sections_[index].offset + offsetof(f::TableHeader, count), &count,
-                sizeof count);
-  }
-
-  std::vector<std::uint8_t> Finish(std::int64_t build_time, std::uint32_t global_acl) {
-    std::uint32_t idx;
-    std::uint8_t* p = Reserve(f::SectionKind::kStrings, 1, strings_.size(), &idx);
-    std::memcpy(p, strings_.data(), strings_.size());
-    AddArray(f::SectionKind::kValues, values_);
-    AddArray(f::SectionKind::kPool, pool_);
-    for (auto& s : sections_) s.checksum = XXH3_64bits(out_.data() + s.offset, s.size);
-    std::size_t table_off = (out_.size() + f::kAlign - 1) / f::kAlign * f::kAlign;
-    std::size_t table_bytes = sections_.size() * sizeof(f::SectionEntry);
-    out_.resize(table_off + table_bytes);
-    std::memcpy(out_.data() + table_off, sections_.data(), table_bytes);
-    f::FileHeader h{};
-    std::memcpy(h.magic, f::kMagic, sizeof h.magic);
-    h.version = f::kFormatVersion;
-    h.header_size = sizeof h;
-    h.file_size = out_.size();
-    h.build_time = build_time;
-    h.section_table_offset = table_off;
-    h.section_count = static_cast<std::uint32_t>(sections_.size());
-    h.global_acl = global_acl;
-    h.section_table_checksum = XXH3_64bits(out_.data() + table_off, table_bytes);
-    h.header_checksum = 0;
-    h.header_checksum = XXH3_64bits(&h, sizeof h);
-    std::memcpy(out_.data(), &h, sizeof h);
-    return std::move(out_);
-  }
-
- private:
-  // A string over 64 KiB is stored cut to 64 KiB and deduplicated by its
-  // whole text (as the strings are compared in full below).
-  std::uint32_t LongStr(std::string_view s) {
-    auto it = long_index_.find(absl::string_view(s.data(), s.size()));
-    if (it != long_index_.end()) return it->second;
-    auto off = static_cast<std::uint32_t>(strings_.size());
-    strings_.push_back(static_cast<char>(0xff));
-    strings_.push_back(static_cast<char>(0xff));
-    strings_.append(s.substr(0, 0xffff));
-    long_index_.emplace(std::string(s), off);
-    return off;
-  }
-
-  // The string index holds offsets into strings_ (4 bytes a string, not a
-  // copy of it); lookups go by the text.
-  struct StrKey {
-    const std::string* strings;
-    std::string_view operator()(std::string_view s) const { return s; }
-    std::string_view operator()(std::uint32_t off) const {
-      const auto* p = reinterpret_cast<const std::uint8_t*>(strings->data()) + off;
-      return {strings->data() + off + 2, static_cast<std::size_t>(p[0] | p[1] << 8)};
-    }
-  };
-  struct StrHash : StrKey {
-    using is_transparent = void;
-    template <class T>
-    std::size_t operator()(const T& k) const {
-      std::string_view v = StrKey::operator()(k);
-      return absl::Hash<absl::string_view>{}(absl::string_view(v.data(), v.size()));
-    }
-  };
-  struct StrEq : StrKey {
-    using is_transparent = void;
-    template <class A, class B>
-    bool operator()(const A& a, const B& b) const {
-      return StrKey::operator()(a) == StrKey::operator()(b);
-    }
-  };
-
-  std::vector<std::uint8_t> out_;
-  std::vector<f::SectionEntry> sections_;
-  std::string strings_;
-  absl::flat_hash_set<std::uint32_t, StrHash, StrEq> strings_index_{0, StrHash{{&strings_}},
-                                                                    StrEq{{&strings_}}};
-  absl::flat_hash_map<std::string, std::uint32_t> long_index_;
-  std::vector<f::ValueRec> values_;
-  absl::flat_hash_map<std::string, std::uint32_t> value_index_;
-  std::vector<std::uint32_t> pool_;
-};
-
-// Index of the slot for a new key: the first free slot from `start`, or the
-// slot already holding an equal key (`same`). The table always has a free slot.
-template <class Slot, class Same>
-std::uint64_t SlotFor(const TableView<Slot>& t, std::uint64_t start, Same same) {
-  std::uint64_t i = start;
-  while (t.slots[i].val != f::kEmptySlot && !same(t.slots[i])) {
-    if (++i == t.capacity) i = 0;
-  }
-  return i;
-}
-constexpr auto kNeverSame = [](const auto&) { return false; };
-
-// Merges value words of entries that share a key: an exclusion wins,
-// distinct values accumulate into a pool list.
-class MultiValue {
- public:
-  explicit MultiValue(ImageWriter& w) : w_(w) {}
-  // Returns the merged word for a slot whose current word is `cur`.
-  void Merge(std::uint64_t slot, std::uint32_t& cur, std::uint32_t add) {
-    if (cur == f::kExcluded || cur == add) return;
-    if (add == f::kExcluded) {
-      cur = f::kExcluded;
-      lists_.erase(slot);
-      return;
-    }
-    auto& l = lists_[slot];
-    if (l.empty()) l.push_back(cur);
-    if (std::find(l.begin(), l.end(), add) == l.end()) l.push_back(add);
-  }
-  // Stores `entry` in the free slot `at`, or merges its value word into the
-  // slot already holding its key. Returns 1 when a new slot was taken.
-  template <class Slot>
-  std::uint64_t Place(std::uint64_t at, Slot& slot, const Slot& entry) {
-    if (slot.val == f::kEmptySlot) {
-      slot = entry;
-      return 1;
-    }
-    Merge(at, slot.val, entry.val);
-    return 0;
-  }
-  // Writes pool lists and patches the slots through `set(slot, word)`.
-  template <class Set>
-  void Flush(Set set) {
-    for (auto& [slot, l] : lists_) {
-      auto idx = static_cast<std::uint32_t>(w_.pool().size());
-      w_.pool().push_back(static_cast<std::uint32_t>(l.size()));
-      w_.pool().insert(w_.pool().end(), l.begin(), l.end());
-      set(slot, f::kListFlag | idx);
-    }
-    lists_.clear();
-  }
-
- private:
-  ImageWriter& w_;
-  std::map<std::uint64_t, std::vector<std::uint32_t>> lists_;
-};
-
-}  // namespace
-
-class DatasetWriter {
- public:
-  explicit DatasetWriter(ImageWriter& w) : w_(w) {}
-
-  // Writes `ds` (and, for combined, its children) and returns its index.
-  std::uint32_t Write(const DatasetBuilder& ds, std::uint32_t parent);
-  // An upper bound of the bytes `ds` (with its children) adds to an image:
-  // its tables exactly, its strings, values and pool lists at most.
-  // `*strings` grows by the bound of its strings alone.
-  static std::uint64_t Bound(const DatasetBuilder& ds, std::uint64_t* strings);
-  const std::vector<f::DatasetRec>& recs() const { return recs_; }
-  std::vector<f::SourceRec>& sources() { return sources_; }
-  const std::vector<f::SubZoneRec>& subzones() const { return subzones_; }
-
- private:
-  // Maps builder-local value indices to image value ids.
-  std::vector<std::uint32_t> MapValues(const std::vector<Value>& values) {
-    std::vector<std::uint32_t> m;
-    m.reserve(values.size());
-    for (const auto& v : values) m.push_back(w_.ValueId(v));
-    return m;
-  }
-  static std::uint32_t MapWord(const std::vector<std::uint32_t>& m, std::uint32_t v) {
-    return v == f::kExcluded ? v : m[v];
-  }
-  // One ip4 table: `keys` in insertion order, the value of key k is that of
-  // the last run starting at or before k (`runs` as in DatasetBuilder).
-  std::uint32_t WriteIp4Level(std::span<const std::uint32_t> keys,
-                              std::span<const std::pair<std::uint32_t, std::uint32_t>> runs,
-                              const std::vector<std::uint32_t>& m);
-  std::uint32_t WriteNames(const DatasetBuilder& ds, bool wildcard,
-                           const std::vector<std::uint32_t>& m);
-
-  ImageWriter& w_;
-  std::vector<f::DatasetRec> recs_;
-  std::vector<f::SubZoneRec> subzones_;
-  std::vector<f::SourceRec> sources_;
-};
-
-namespace {
-
 // Bytes of a section of `bytes` bytes, alignment padding included.
 std::uint64_t SectionBound(std::uint64_t bytes) { return bytes + f::kAlign; }
 
@@ -607,7 +302,7 @@ std::uint32_t DatasetWriter::WriteIp4Level(
   if (keys.empty()) return f::kNone;
   std::uint32_t idx;
   auto t = w_.ReserveTable<f::Slot32>(keys.size(), &idx);
-  auto* slots = const_cast<f::Slot32*>(t.slots);
+  f::Slot32* slots = t.slots;
   MultiValue multi(w_);
   std::uint64_t count = 0;
   std::size_t run = 0;
@@ -628,39 +323,43 @@ std::uint32_t DatasetWriter::WriteIp4Level(
   return idx;
 }
 
-std::uint32_t DatasetWriter::WriteNames(const DatasetBuilder& ds, bool wildcard,
-                                        const std::vector<std::uint32_t>& m) {
-  const std::vector<DatasetBuilder::NameEntry>& names = ds.names_;
-  std::size_t n = 0;
-  for (const auto& e : names) n += e.wildcard == wildcard;
-  if (n == 0) return f::kNone;
-  // Intern names first: Str() may not move the table's memory, but keep the
-  // table fill free of other allocations anyway.
-  std::vector<std::uint32_t> refs;
-  refs.reserve(names.size());
-  for (const auto& e : names) refs.push_back(e.wildcard == wildcard ? w_.Str(ds.Name(e)) : 0);
-  std::uint32_t idx;
-  auto t = w_.ReserveTable<f::SlotName>(n, &idx);
-  auto* slots = const_cast<f::SlotName*>(t.slots);
-  MultiValue multi(w_);
-  std::uint64_t count = 0;
-  for (std::size_t k = 0; k < names.size(); ++k) {
-    const auto& e = names[k];
-    if (e.wildcard != wildcard) continue;
-    const std::string_view name = ds.Name(e);
-    std::uint64_t h = HashName(std::span<const std::uint8_t>(
-        reinterpret_cast<const std::uint8_t*>(name.data()), name.size()));
-    auto fp = static_cast<std::uint32_t>(h);
-    std::uint64_t i =
-        SlotFor(t, Bucket(static_cast<std::uint32_t>(h >> 32), t.capacity),
-                [&](const f::SlotName& x) { return x.fp == fp && x.name == refs[k]; });
-    count += multi.Place(
-        i, slots[i],
-        f::SlotName{fp, refs[k], MapWord(m, e.value), static_cast<std::uint32_t>(name.size())});
+void DatasetWriter::WritePrefixes(const DatasetBuilder& ds, const std::vector<std::uint32_t>& m,
+                                  bool acl, f::DatasetRec* r) {
+  auto word = [&](const DatasetBuilder::Prefix& p) {
+    if (!acl) return MapWord(m, p.value);
+    return p.action == static_cast<std::uint32_t>(AclAction::kAlways)
+               ? (m[p.value] << f::kAclActionBits) | p.action
+               : p.action;
+  };
+  if (!ds.prefixes4_.empty()) {
+    std::uint32_t idx;
+    auto t = w_.ReserveTable<f::Slot64>(ds.prefixes4_.size(), &idx);
+    for (const auto& p : ds.prefixes4_) {
+      std::uint64_t key = (std::uint64_t{p.len} << 32) | Ip4FromBytes(p.addr);
+      std::uint64_t i = SlotFor(t, Bucket(Hash64(key), t.capacity), kNeverSame);
+      t.slots[i] = {key, word(p), 0};
+      r->lens4 |= 1ULL << p.len;
+    }
+    w_.SetTableCount(idx, ds.prefixes4_.size());
+    r->tables[f::kTableMain] = idx;
   }
-  multi.Flush([&](std::uint64_t s, std::uint32_t word) { slots[s].val = word; });
-  w_.SetTableCount(idx, count);
-  return idx;
+  if (!ds.prefixes6_.empty()) {
+    std::uint32_t idx;
+    auto t = w_.ReserveTable<f::Slot128>(ds.prefixes6_.size(), &idx);
+    for (const auto& p : ds.prefixes6_) {
+      std::uint64_t hi = Half(p.addr, 0), lo = Half(p.addr, 1);
+      std::uint64_t i = SlotFor(t, Bucket(Hash128(hi, lo, p.len), t.capacity), kNeverSame);
+      t.slots[i] = {hi, lo, p.len, word(p)};
+      r->lens6[p.len / 64] |= 1ULL << (p.len % 64);
+    }
+    w_.SetTableCount(idx, ds.prefixes6_.size());
+    r->tables[acl ? f::kTableSecond : f::kTableMain] = idx;
+  }
+}
+
+void WriteTriePrefixes(DatasetWriter& w, const DatasetBuilder& ds, std::uint32_t,
+                       const std::vector<std::uint32_t>& values, f::DatasetRec* rec) {
+  w.WritePrefixes(ds, values, /*acl=*/false, rec);
 }
 
 std::uint32_t DatasetWriter::Write(const DatasetBuilder& ds, std::uint32_t parent) {
@@ -700,163 +399,8 @@ std::uint32_t DatasetWriter::Write(const DatasetBuilder& ds, std::uint32_t paren
   for (const auto& s : ds.sources_) sources_.push_back({w_.Str(s.path), index, s.mtime, s.size});
 
   std::vector<std::uint32_t> m = MapValues(ds.values_);
-  switch (ds.type_) {
-    case DatasetType::kIp4Set:
-      for (int l = 0; l < 4; ++l) {
-        r.tables[l] = WriteIp4Level(ds.ip4_levels_[l].keys, ds.ip4_levels_[l].runs, m);
-      }
-      break;
-    case DatasetType::kIp4TSet: {
-      static constexpr std::pair<std::uint32_t, std::uint32_t> kOneRun[] = {{0, 0}};
-      r.tables[f::kTableMain] = WriteIp4Level(ds.ip4_hosts_, kOneRun, {0});
-      break;
-    }
-    case DatasetType::kIp4Trie:
-    case DatasetType::kIp6Trie:
-    case DatasetType::kAcl: {
-      const bool acl = ds.type_ == DatasetType::kAcl;
-      auto word = [&](const DatasetBuilder::Prefix& p) {
-        if (!acl) return MapWord(m, p.value);
-        return p.action == static_cast<std::uint32_t>(AclAction::kAlways)
-                   ? (m[p.value] << f::kAclActionBits) | p.action
-                   : p.action;
-      };
-      if (!ds.prefixes4_.empty()) {
-        std::uint32_t idx;
-        auto t = w_.ReserveTable<f::Slot64>(ds.prefixes4_.size(), &idx);
-        auto* slots = const_cast<f::Slot64*>(t.slots);
-        for (const auto& p : ds.prefixes4_) {
-          std::uint64_t key = (std::uint64_t{p.len} << 32) | Ip4FromBytes(p.addr);
-          std::uint64_t i = SlotFor(t, Bucket(Hash64(key), t.capacity), kNeverSame);
-          slots[i] = {key, word(p), 0};
-          r.lens4 |= 1ULL << p.len;
-        }
-        w_.SetTableCount(idx, ds.prefixes4_.size());
-        r.tables[f::kTableMain] = idx;
-      }
-      if (!ds.prefixes6_.empty()) {
-        std::uint32_t idx;
-        auto t = w_.ReserveTable<f::Slot128>(ds.prefixes6_.size(), &idx);
-        auto* slots = const_cast<f::Slot128*>(t.slots);
-        for (const auto& p : ds.prefixes6_) {
-          std::uint64_t hi = Half(p.addr, 0), lo = Half(p.addr, 1);
-          std::uint64_t i = SlotFor(t, Bucket(Hash128(hi, lo, p.len), t.capacity), kNeverSame);
-          slots[i] = {hi, lo, p.len, word(p)};
-          r.lens6[p.len / 64] |= 1ULL << (p.len % 64);
-        }
-        w_.SetTableCount(idx, ds.prefixes6_.size());
-        r.tables[ds.type_ == DatasetType::kAcl ? f::kTableSecond : f::kTableMain] = idx;
-      }
-      break;
-    }
-    case DatasetType::kIp6TSet: {
-      std::vector<std::uint64_t> nets = ds.nets64_;
-      std::sort(nets.begin(), nets.end());
-      nets.erase(std::unique(nets.begin(), nets.end()), nets.end());
-      if (!nets.empty()) {
-        std::uint32_t idx;
-        auto t = w_.ReserveTable<f::Slot64>(nets.size(), &idx);
-        auto* slots = const_cast<f::Slot64*>(t.slots);
-        for (auto key : nets) {
-          std::uint64_t i = SlotFor(t, Bucket(Hash64(key), t.capacity), kNeverSame);
-          slots[i] = {key, 0, 0};
-        }
-        w_.SetTableCount(idx, nets.size());
-        r.tables[f::kTableMain] = idx;
-      }
-      auto excl = ds.excluded128_;
-      std::sort(excl.begin(), excl.end());
-      excl.erase(std::unique(excl.begin(), excl.end()), excl.end());
-      if (!excl.empty()) {
-        std::uint32_t idx;
-        auto t = w_.ReserveTable<f::Slot128>(excl.size(), &idx);
-        auto* slots = const_cast<f::Slot128*>(t.slots);
-        for (const auto& a : excl) {
-          std::uint64_t hi = Half(a, 0), lo = Half(a, 1);
-          std::uint64_t i = SlotFor(t, Bucket(Hash128(hi, lo, 128), t.capacity), kNeverSame);
-          slots[i] = {hi, lo, 128, f::kExcluded};
-        }
-        w_.SetTableCount(idx, excl.size());
-        r.tables[f::kTableSecond] = idx;
-      }
-      break;
-    }
-    case DatasetType::kDnSet:
-      r.tables[f::kTableMain] = WriteNames(ds, false, m);
-      r.tables[f::kTableSecond] = WriteNames(ds, true, m);
-      for (const auto& e : ds.names_) {
-        if (!e.wildcard) continue;
-        const std::string_view name = ds.Name(e);
-        auto labels = static_cast<unsigned>(dns::CountLabels(std::span<const std::uint8_t>(
-            reinterpret_cast<const std::uint8_t*>(name.data()), name.size())));
-        r.lens6[labels / 64] |= 1ULL << (labels % 64);
-      }
-      break;
-    case DatasetType::kGeneric: {
-      // Group records by name, keeping file order within a name.
-      std::vector<std::size_t> order(ds.records_.size());
-      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-      std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        return ds.records_[a].name < ds.records_[b].name;
-      });
-      std::vector<f::RecordRec> recs;
-      std::vector<std::string_view> names;
-      std::vector<std::pair<std::uint32_t, std::uint32_t>> ranges;
-      for (std::size_t k = 0; k < order.size(); ++k) {
-        const auto& rr = ds.records_[order[k]];
-        if (names.empty() || names.back() != rr.name) {
-          names.push_back(rr.name);
-          ranges.emplace_back(static_cast<std::uint32_t>(recs.size()), 0);
-        }
-        ++ranges.back().second;
-        recs.push_back(
-            {rr.type, static_cast<std::uint16_t>(rr.rdata.size()), rr.ttl, w_.Str(rr.rdata)});
-      }
-      if (!names.empty()) {
-        std::vector<std::uint32_t> refs;
-        for (const auto& e : names) refs.push_back(w_.Str(e));
-        std::uint32_t idx;
-        auto t = w_.ReserveTable<f::SlotName>(names.size(), &idx);
-        auto* slots = const_cast<f::SlotName*>(t.slots);
-        for (std::size_t k = 0; k < names.size(); ++k) {
-          const std::string_view nm = names[k];
-          std::uint64_t h = HashName(std::span<const std::uint8_t>(
-              reinterpret_cast<const std::uint8_t*>(nm.data()), nm.size()));
-          std::uint64_t i =
-              SlotFor(t, Bucket(static_cast<std::uint32_t>(h >> 32), t.capacity), kNeverSame);
-          slots[i] = {static_cast<std::uint32_t>(h), refs[k], ranges[k].first, ranges[k].second};
-        }
-        w_.SetTableCount(idx, names.size());
-        r.tables[f::kTableMain] = idx;
-      }
-      r.tables[f::kTableSecond] = w_.AddArray(f::SectionKind::kRecords, recs);
-      break;
-    }
-    case DatasetType::kCombined: {
-      // Children get indices after this record; most specific subzone first.
-      std::vector<const DatasetBuilder::SubZone*> subs;
-      for (const auto& s : ds.subzones_) subs.push_back(&s);
-      std::stable_sort(subs.begin(), subs.end(), [](const auto* a, const auto* b) {
-        return a->name.size() > b->name.size();
-      });
-      auto sub_first = static_cast<std::uint32_t>(subzones_.size());
-      subzones_.resize(subzones_.size() + subs.size());
-      for (std::size_t k = 0; k < subs.size(); ++k) {
-        f::SubZoneRec sz{};
-        sz.name = w_.Str(subs[k]->name);
-        sz.labels = static_cast<std::uint32_t>(dns::CountLabels(std::span<const std::uint8_t>(
-            reinterpret_cast<const std::uint8_t*>(subs[k]->name.data()), subs[k]->name.size())));
-        sz.first = static_cast<std::uint32_t>(recs_.size());
-        for (const auto& child : subs[k]->datasets) Write(*child, index);
-        sz.count = static_cast<std::uint32_t>(recs_.size()) - sz.first;
-        subzones_[sub_first + k] = sz;
-      }
-      // Sub-zone ranges of this dataset: [sub_first, sub_first + n) encoded
-      // in the pool as (first, count).
-      r.tables[f::kTableSubZones] = sub_first;
-      r.tables[f::kTableSecond] = static_cast<std::uint32_t>(subs.size());
-      break;
-    }
+  if (const DatasetTypeOps* ops = FindOps(r.type); ops != nullptr && ops->write != nullptr) {
+    ops->write(*this, ds, index, m, &r);
   }
   recs_[index] = r;
   return index;
@@ -965,85 +509,83 @@ std::string Hex(std::string_view s) {
 
 }  // namespace
 
-struct BuilderAccess {
-  static void Dump(const DatasetBuilder& d, const std::string& indent, std::string* out) {
-    auto line = [&](const std::string& s) { absl::StrAppend(out, indent, s, "\n"); };
-    line(absl::StrCat("type ", std::string(DatasetTypeName(d.type_))));
-    line(absl::StrCat("ttl ", d.ttl_));
-    if (d.has_soa_) {
-      const auto& s = d.soa_;
-      line(absl::StrCat("soa ", s.ttl, " ", NameText(s.origin), " ", NameText(s.person), " ",
-                        s.serial, " ", s.refresh, " ", s.retry, " ", s.expire, " ", s.minimum));
-    }
-    if (d.has_ns_) {
-      std::string l = absl::StrCat("ns ", d.ns_.ttl);
-      for (const auto& n : d.ns_.names) absl::StrAppend(&l, " ", NameText(n));
-      line(l);
-    }
-    for (std::size_t i = 0; i < 10; ++i) {
-      if (d.vars_[i]) line(absl::StrCat("var ", i, " ", *d.vars_[i]));
-    }
-    if (d.base_template_) line(absl::StrCat("base ", *d.base_template_));
-    if (d.expires_) line(absl::StrCat("expires ", d.expires_));
-    if (d.type_ == DatasetType::kIp4TSet || d.type_ == DatasetType::kIp6TSet) {
-      const Value& v = d.dataset_value_;
-      line(absl::StrCat("dsvalue = ", Ip4Text(v.a), " ",
-                        v.txt ? absl::StrCat("\"", *v.txt, "\"") : "-"));
-    }
-    std::vector<std::string> entries;
-    static constexpr const char* kLevel[] = {"ip4/32 ", "ip4/24 ", "ip4/16 ", "ip4/8 "};
-    for (int l = 0; l < 4; ++l) {
-      const auto& level = d.ip4_levels_[l];
-      std::size_t run = 0;
-      for (std::size_t i = 0; i < level.keys.size(); ++i) {
-        if (run + 1 < level.runs.size() && level.runs[run + 1].first == i) ++run;
-        char buf[16];
-        entries.push_back(absl::StrCat(kLevel[l],
-                                       std::string(buf, FormatIp4Prefix(level.keys[i], 4 - l, buf)),
-                                       " ", ValueText(d.values_, level.runs[run].second)));
-      }
-    }
-    for (auto a : d.ip4_hosts_) entries.push_back(absl::StrCat("host4 ", Ip4Text(a)));
-    const bool acl = d.type_ == DatasetType::kAcl;
-    for (const auto& p : d.prefixes4_) {
-      std::uint32_t a = (std::uint32_t{p.addr[0]} << 24) | (std::uint32_t{p.addr[1]} << 16) |
-                        (std::uint32_t{p.addr[2]} << 8) | p.addr[3];
-      std::string pfx = absl::StrCat(Ip4Text(a), "/", p.len);
-      entries.push_back(acl ? absl::StrCat("acl4 ", pfx, " ", std::string(ActionName(p.action)),
-                                           p.action == 4 ? " " + ValueText(d.values_, p.value) : "")
-                            : absl::StrCat("prefix4 ", pfx, " ", ValueText(d.values_, p.value)));
-    }
-    for (const auto& p : d.prefixes6_) {
-      std::string pfx = absl::StrCat(Ip6Text(p.addr), "/", p.len);
-      entries.push_back(acl ? absl::StrCat("acl6 ", pfx, " ", std::string(ActionName(p.action)),
-                                           p.action == 4 ? " " + ValueText(d.values_, p.value) : "")
-                            : absl::StrCat("prefix6 ", pfx, " ", ValueText(d.values_, p.value)));
-    }
-    for (auto n : d.nets64_) {
-      entries.push_back(absl::StrFormat("net64 %x:%x:%x:%x", n >> 48, (n >> 32) & 0xffff,
-                                        (n >> 16) & 0xffff, n & 0xffff));
-    }
-    for (const auto& a : d.excluded128_) entries.push_back("excl128 " + Ip6Text(a));
-    for (const auto& e : d.names_) {
-      entries.push_back(absl::StrCat(e.wildcard ? "wild " : "name ", NameText(d.Name(e)), " ",
-                                     ValueText(d.values_, e.value)));
-    }
-    for (const auto& r : d.records_) {
-      std::string_view t = r.type == kTypeA     ? "A"
-                           : r.type == kTypeTxt ? "TXT"
-                           : r.type == kTypeMx  ? "MX"
-                                                : "TYPE";
-      entries.push_back(absl::StrCat("rr ", NameText(r.name), " ", std::string(t), " ", r.ttl, " ",
-                                     Hex(r.rdata)));
-    }
-    std::sort(entries.begin(), entries.end());
-    for (const auto& e : entries) line(e);
-    for (const auto& sz : d.subzones_) {
-      line(absl::StrCat("sub ", NameText(sz.name)));
-      for (const auto& child : sz.datasets) Dump(*child, indent + "  ", out);
+void BuilderAccess::Dump(const DatasetBuilder& d, const std::string& indent, std::string* out) {
+  auto line = [&](const std::string& s) { absl::StrAppend(out, indent, s, "\n"); };
+  line(absl::StrCat("type ", std::string(DatasetTypeName(d.type_))));
+  line(absl::StrCat("ttl ", d.ttl_));
+  if (d.has_soa_) {
+    const auto& s = d.soa_;
+    line(absl::StrCat("soa ", s.ttl, " ", NameText(s.origin), " ", NameText(s.person), " ",
+                      s.serial, " ", s.refresh, " ", s.retry, " ", s.expire, " ", s.minimum));
+  }
+  if (d.has_ns_) {
+    std::string l = absl::StrCat("ns ", d.ns_.ttl);
+    for (const auto& n : d.ns_.names) absl::StrAppend(&l, " ", NameText(n));
+    line(l);
+  }
+  for (std::size_t i = 0; i < 10; ++i) {
+    if (d.vars_[i]) line(absl::StrCat("var ", i, " ", *d.vars_[i]));
+  }
+  if (d.base_template_) line(absl::StrCat("base ", *d.base_template_));
+  if (d.expires_) line(absl::StrCat("expires ", d.expires_));
+  if (d.type_ == DatasetType::kIp4TSet || d.type_ == DatasetType::kIp6TSet) {
+    const Value& v = d.dataset_value_;
+    line(absl::StrCat("dsvalue = ", Ip4Text(v.a), " ",
+                      v.txt ? absl::StrCat("\"", *v.txt, "\"") : "-"));
+  }
+  std::vector<std::string> entries;
+  static constexpr const char* kLevel[] = {"ip4/32 ", "ip4/24 ", "ip4/16 ", "ip4/8 "};
+  for (int l = 0; l < 4; ++l) {
+    const auto& level = d.ip4_levels_[l];
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < level.keys.size(); ++i) {
+      if (run + 1 < level.runs.size() && level.runs[run + 1].first == i) ++run;
+      char buf[16];
+      entries.push_back(absl::StrCat(kLevel[l],
+                                     std::string(buf, FormatIp4Prefix(level.keys[i], 4 - l, buf)),
+                                     " ", ValueText(d.values_, level.runs[run].second)));
     }
   }
-};
+  for (auto a : d.ip4_hosts_) entries.push_back(absl::StrCat("host4 ", Ip4Text(a)));
+  const bool acl = d.type_ == DatasetType::kAcl;
+  for (const auto& p : d.prefixes4_) {
+    std::uint32_t a = (std::uint32_t{p.addr[0]} << 24) | (std::uint32_t{p.addr[1]} << 16) |
+                      (std::uint32_t{p.addr[2]} << 8) | p.addr[3];
+    std::string pfx = absl::StrCat(Ip4Text(a), "/", p.len);
+    entries.push_back(acl ? absl::StrCat("acl4 ", pfx, " ", std::string(ActionName(p.action)),
+                                         p.action == 4 ? " " + ValueText(d.values_, p.value) : "")
+                          : absl::StrCat("prefix4 ", pfx, " ", ValueText(d.values_, p.value)));
+  }
+  for (const auto& p : d.prefixes6_) {
+    std::string pfx = absl::StrCat(Ip6Text(p.addr), "/", p.len);
+    entries.push_back(acl ? absl::StrCat("acl6 ", pfx, " ", std::string(ActionName(p.action)),
+                                         p.action == 4 ? " " + ValueText(d.values_, p.value) : "")
+                          : absl::StrCat("prefix6 ", pfx, " ", ValueText(d.values_, p.value)));
+  }
+  for (auto n : d.nets64_) {
+    entries.push_back(absl::StrFormat("net64 %x:%x:%x:%x", n >> 48, (n >> 32) & 0xffff,
+                                      (n >> 16) & 0xffff, n & 0xffff));
+  }
+  for (const auto& a : d.excluded128_) entries.push_back("excl128 " + Ip6Text(a));
+  for (const auto& e : d.names_) {
+    entries.push_back(absl::StrCat(e.wildcard ? "wild " : "name ", NameText(d.Name(e)), " ",
+                                   ValueText(d.values_, e.value)));
+  }
+  for (const auto& r : d.records_) {
+    std::string_view t = r.type == kTypeA     ? "A"
+                         : r.type == kTypeTxt ? "TXT"
+                         : r.type == kTypeMx  ? "MX"
+                                              : "TYPE";
+    entries.push_back(
+        absl::StrCat("rr ", NameText(r.name), " ", std::string(t), " ", r.ttl, " ", Hex(r.rdata)));
+  }
+  std::sort(entries.begin(), entries.end());
+  for (const auto& e : entries) line(e);
+  for (const auto& sz : d.subzones_) {
+    line(absl::StrCat("sub ", NameText(sz.name)));
+    for (const auto& child : sz.datasets) Dump(*child, indent + "  ", out);
+  }
+}
 
 std::string DumpDataset(const DatasetBuilder& ds) {
   std::string out;

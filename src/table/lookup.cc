@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "meshbl/dns/name.h"
+#include "meshbl/table/dataset_type.h"
 #include "table/flat_table.h"
 
 namespace meshbl::table {
@@ -29,43 +30,41 @@ DatasetView::DatasetView(const Snapshot& snap, std::uint32_t index) noexcept
       rec_(&snap.datasets()[index]),
       index_(index),
       type_(static_cast<DatasetType>(rec_->type)) {
-  const auto& t = rec_->tables;
-  switch (type_) {
-    case DatasetType::kIp4Set:
-      for (int l = 0; l < 4; ++l) t32_[l] = TableAt<f::Slot32>(snap, t[l]);
-      break;
-    case DatasetType::kIp4TSet:
-      t32_[0] = TableAt<f::Slot32>(snap, t[0]);
-      break;
-    case DatasetType::kIp4Trie:
-    case DatasetType::kIp6Trie:
-    case DatasetType::kIp6TSet:
-    case DatasetType::kAcl:
-      if (type_ == DatasetType::kIp6Trie) {
-        t128_ = TableAt<f::Slot128>(snap, t[0]);
-      } else {
-        t64_ = TableAt<f::Slot64>(snap, t[0]);
-        t128_ = TableAt<f::Slot128>(snap, t[1]);
+  // The tables the type's descriptor says its DatasetRec::tables refer to.
+  const DatasetTypeOps& ops = OpsFor(type_);
+  answer_ = ops.answer;
+  int names = 0;
+  for (std::size_t i = 0; i < ops.tables.size(); ++i) {
+    const std::uint32_t sec = rec_->tables[i];
+    switch (ops.tables[i]) {
+      case TableKind::kSlot32:
+        t32_[i] = TableAt<f::Slot32>(snap, sec);
+        break;
+      case TableKind::kSlot64:
+        t64_ = TableAt<f::Slot64>(snap, sec);
+        break;
+      case TableKind::kSlot128:
+        t128_ = TableAt<f::Slot128>(snap, sec);
+        break;
+      case TableKind::kSlotName:
+        (names++ == 0 ? names_ : wild_) = TableAt<f::SlotName>(snap, sec);
+        break;
+      case TableKind::kRecords: {
+        auto b = snap.Section(sec);
+        records_ = {reinterpret_cast<const f::RecordRec*>(b.data()),
+                    b.size() / sizeof(f::RecordRec)};
+        break;
       }
-      break;
-    case DatasetType::kDnSet:
-      names_ = TableAt<f::SlotName>(snap, t[0]);
-      wild_ = TableAt<f::SlotName>(snap, t[1]);
-      break;
-    case DatasetType::kGeneric: {
-      names_ = TableAt<f::SlotName>(snap, t[0]);
-      auto b = snap.Section(t[1]);
-      records_ = {reinterpret_cast<const f::RecordRec*>(b.data()), b.size() / sizeof(f::RecordRec)};
-      break;
+      case TableKind::kUnused:
+      case TableKind::kCustom:
+        break;
     }
-    case DatasetType::kCombined:
-      break;
   }
   // Prefix lengths present, longest first, for longest-prefix match.
   for (int len = 32; len >= 0; --len) {
     if (rec_->lens4 >> len & 1) lens4_[nlens4_++] = static_cast<std::uint8_t>(len);
   }
-  if (type_ == DatasetType::kIp6Trie || type_ == DatasetType::kAcl) {
+  if (ops.ip6_prefix_lengths) {
     for (int len = 128; len >= 0; --len) {
       if (rec_->lens6[len / 64] >> (len % 64) & 1) {
         lens6_[nlens6_++] = static_cast<std::uint8_t>(len);

@@ -344,21 +344,18 @@ bool EvalCombined(Context& c, const DsNode& ds, std::span<const std::uint8_t> re
 }
 
 bool Eval(Context& c, const DsNode& ds, std::span<const std::uint8_t> rel) noexcept {
-  switch (ds.view.type()) {
-    case DatasetType::kIp4Set:
-    case DatasetType::kIp4TSet:
-    case DatasetType::kIp4Trie:
+  switch (ds.view.answer_kind()) {
+    case AnswerKind::kIp4:
       return EvalIp(c, ds, false);
-    case DatasetType::kIp6Trie:
-    case DatasetType::kIp6TSet:
+    case AnswerKind::kIp6:
       return EvalIp(c, ds, true);
-    case DatasetType::kDnSet:
+    case AnswerKind::kName:
       return EvalName(c, ds, rel);
-    case DatasetType::kGeneric:
+    case AnswerKind::kRecords:
       return EvalGeneric(c, ds, rel);
-    case DatasetType::kCombined:
+    case AnswerKind::kSubZones:
       return EvalCombined(c, ds, rel);
-    case DatasetType::kAcl:
+    case AnswerKind::kNone:
       return false;
   }
   return false;
@@ -673,10 +670,8 @@ bool IsEntOf(const DsNode& ds, std::span<const std::uint8_t> rel, bool map_ip4,
   std::uint32_t unused;
   std::uint64_t hi = 0, lo = 0;
   unsigned len = 0;
-  switch (ds.view.type()) {
-    case DatasetType::kIp4Set:
-    case DatasetType::kIp4TSet:
-    case DatasetType::kIp4Trie: {
+  switch (ds.view.answer_kind()) {
+    case AnswerKind::kIp4: {
       if (mode == EntMode::kHidden) return false;
       std::uint32_t p4 = 0;
       unsigned len4 = 0;
@@ -692,18 +687,17 @@ bool IsEntOf(const DsNode& ds, std::span<const std::uint8_t> rel, bool map_ip4,
       }
       return mode == EntMode::kAlways || Ip4PrefixListed(ds, p4, len4);
     }
-    case DatasetType::kIp6Trie:
-    case DatasetType::kIp6TSet:
+    case AnswerKind::kIp6:
       if (mode == EntMode::kHidden) return false;
       if (!ParseNibblePrefix(rel, &hi, &lo, &len)) return false;
       if (map_ip4 && ParseIp4Labels(rel, &unused)) return false;  // an IPv4 query
       return mode == EntMode::kAlways || Ip6PrefixListed(ds, hi, lo, len);
-    case DatasetType::kDnSet:
+    case AnswerKind::kName:
       if (mode == EntMode::kHidden) return false;
       return std::binary_search(ds.ent_hashes.begin(), ds.ent_hashes.end(), HashName(rel));
-    case DatasetType::kGeneric:  // an ACL hides no generic name (§4.9)
+    case AnswerKind::kRecords:  // an ACL hides no generic name (§4.9)
       return std::binary_search(ds.ent_hashes.begin(), ds.ent_hashes.end(), HashName(rel));
-    case DatasetType::kCombined:
+    case AnswerKind::kSubZones:
       for (const SubZoneNode& sz : ds.subs) {
         if (dns::SuffixOffset(sz.name, rel) > 0) return true;  // parent of a sub-zone apex
       }
@@ -720,7 +714,7 @@ bool IsEntOf(const DsNode& ds, std::span<const std::uint8_t> rel, bool map_ip4,
         return false;  // most specific sub-zone only
       }
       return false;
-    case DatasetType::kAcl:
+    case AnswerKind::kNone:
       return false;
   }
   return false;

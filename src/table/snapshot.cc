@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "meshbl/table/dataset_type.h"
 #include "meshbl/table/types.h"
 #include "meshbl/util/status_macros.h"
 
@@ -43,27 +44,21 @@ std::uint32_t ElemSize(f::SectionKind k) {
   return 0;
 }
 
-// Expected slot size for table slot `t` of a dataset type; 0 = must be kNone.
-std::uint32_t SlotSizeFor(DatasetType type, int t) {
-  switch (type) {
-    case DatasetType::kIp4Set:
+// The slot size of a table of `kind`; 0 for kinds that are not tables.
+std::uint32_t SlotSizeOf(TableKind kind) {
+  switch (kind) {
+    case TableKind::kSlot32:
       return sizeof(f::Slot32);
-    case DatasetType::kIp4TSet:
-      return t == 0 ? sizeof(f::Slot32) : 0;
-    case DatasetType::kIp4Trie:
-      return t == 0 ? sizeof(f::Slot64) : 0;
-    case DatasetType::kIp6Trie:
-      return t == 0 ? sizeof(f::Slot128) : 0;
-    case DatasetType::kIp6TSet:
-      return t == 0 ? sizeof(f::Slot64) : t == 1 ? sizeof(f::Slot128) : 0;
-    case DatasetType::kDnSet:
-      return t <= 1 ? sizeof(f::SlotName) : 0;
-    case DatasetType::kGeneric:
-      return t == 0 ? sizeof(f::SlotName) : 0;
-    case DatasetType::kAcl:
-      return t == 0 ? sizeof(f::Slot64) : t == 1 ? sizeof(f::Slot128) : 0;
-    case DatasetType::kCombined:
-      return 0;
+    case TableKind::kSlot64:
+      return sizeof(f::Slot64);
+    case TableKind::kSlot128:
+      return sizeof(f::Slot128);
+    case TableKind::kSlotName:
+      return sizeof(f::SlotName);
+    case TableKind::kUnused:
+    case TableKind::kRecords:
+    case TableKind::kCustom:
+      break;
   }
   return 0;
 }
@@ -183,12 +178,11 @@ absl::Status Snapshot::Validate() {
   for (std::uint32_t i = 0; i < nds; ++i) {
     const f::DatasetRec& d = datasets_[i];
     std::string where = absl::StrCat("dataset ", i);
-    if (d.type < 1 || d.type > 9) return bad(absl::StrCat(where, ": unknown type ", d.type));
-    auto type = static_cast<DatasetType>(d.type);
+    const DatasetTypeOps* ops = FindOps(d.type);
+    if (ops == nullptr) return bad(absl::StrCat(where, ": unknown type ", d.type));
     if (d.parent != f::kNone) {
-      if (d.parent >= i ||
-          datasets_[d.parent].type != static_cast<std::uint32_t>(DatasetType::kCombined) ||
-          type == DatasetType::kCombined || type == DatasetType::kAcl) {
+      const DatasetTypeOps* parent = d.parent < i ? FindOps(datasets_[d.parent].type) : nullptr;
+      if (parent == nullptr || !parent->has_children || !ops->nestable) {
         return bad(absl::StrCat(where, ": bad parent"));
       }
     }
@@ -196,33 +190,23 @@ absl::Status Snapshot::Validate() {
     if (Pool(d.ns_first, d.ns_count).size() != d.ns_count || d.ns_count > 32) {
       return bad(absl::StrCat(where, ": bad NS list"));
     }
-    if (type == DatasetType::kCombined) {
-      std::uint32_t first = d.tables[0], n = d.tables[1];
-      if (first > subzones_.size() || n > subzones_.size() - first) {
-        return bad(absl::StrCat(where, ": bad sub-zone range"));
+    if (ops->validate != nullptr) {
+      if (std::string_view why = ops->validate(*this, i); !why.empty()) {
+        return bad(absl::StrCat(where, ": ", std::string(why)));
       }
-      for (std::uint32_t k = first; k < first + n; ++k) {
-        const auto& sz = subzones_[k];
-        if (sz.first > nds || sz.count > nds - sz.first || (sz.count && sz.first <= i)) {
-          return bad(absl::StrCat(where, ": bad sub-zone datasets"));
-        }
-        for (std::uint32_t c = sz.first; c < sz.first + sz.count; ++c) {
-          if (datasets_[c].parent != i) return bad(absl::StrCat(where, ": bad sub-zone child"));
-        }
-      }
-      continue;
     }
     for (int t = 0; t < 4; ++t) {
+      const TableKind kind = ops->tables[static_cast<std::size_t>(t)];
       std::uint32_t sec = d.tables[t];
-      if (sec == f::kNone) continue;
+      if (kind == TableKind::kCustom || sec == f::kNone) continue;
       if (sec >= sections_.size()) return bad(absl::StrCat(where, ": bad section index"));
-      if (type == DatasetType::kGeneric && t == 1) {
+      if (kind == TableKind::kRecords) {
         if (sections_[sec].kind != f::SectionKind::kRecords) {
           return bad(absl::StrCat(where, ": records section has the wrong kind"));
         }
         continue;
       }
-      std::uint32_t want = SlotSizeFor(type, t);
+      std::uint32_t want = SlotSizeOf(kind);
       if (want == 0 || sections_[sec].kind != f::SectionKind::kTable ||
           sections_[sec].elem_size != want) {
         return bad(absl::StrCat(where, ": table ", t, " has the wrong kind"));
@@ -274,9 +258,11 @@ std::span<const std::uint8_t> Snapshot::Section(std::uint32_t index) const noexc
 std::uint64_t Snapshot::DatasetBytes(std::uint32_t i) const noexcept {
   if (i >= datasets_.size()) return 0;
   const auto& d = datasets_[i];
-  if (d.type == static_cast<std::uint32_t>(DatasetType::kCombined)) return 0;
+  const auto& kinds = OpsFor(static_cast<DatasetType>(d.type)).tables;
   std::uint64_t n = 0;
-  for (auto t : d.tables) n += Section(t).size();
+  for (std::size_t t = 0; t < kinds.size(); ++t) {
+    if (kinds[t] != TableKind::kCustom) n += Section(d.tables[t]).size();
+  }
   return n;
 }
 

@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "meshbl/dns/name.h"
+#include "meshbl/table/dataset_type.h"
 #include "meshbl/table/query.h"
 #include "meshbl/util/mutex.h"
 #include "table/flat_table.h"
@@ -18,160 +19,30 @@ namespace f = format;
 
 namespace {
 
-// Calls fn(labels, value_word) for every occupied slot of a SlotName table.
-template <class Fn>
-void ForEachName(const Snapshot& snap, std::uint32_t section, Fn fn) {
-  if (section == f::kNone) return;
-  auto bytes = snap.Section(section);
-  if (bytes.size() < sizeof(f::TableHeader)) return;
-  f::TableHeader h;
-  std::memcpy(&h, bytes.data(), sizeof h);
-  if (h.slot_size != sizeof(f::SlotName)) return;
-  const std::size_t avail = (bytes.size() - sizeof h) / sizeof(f::SlotName);
-  const std::size_t n = h.capacity < avail ? static_cast<std::size_t>(h.capacity) : avail;
-  for (std::size_t i = 0; i < n; ++i) {
-    f::SlotName slot;
-    std::memcpy(&slot, bytes.data() + sizeof h + i * sizeof slot, sizeof slot);
-    if (slot.val == f::kEmptySlot) continue;
-    fn(snap.Bytes(slot.name), slot.val);
-  }
-}
-
-// Adds the hashes of the proper, non-empty parents of `name` (and of `name`
-// itself when `self`) to `out`.
-void AddParents(std::span<const std::uint8_t> name, bool self, std::vector<std::uint64_t>* out) {
-  if (!dns::IsWellFormed(name) || name.empty()) return;
-  if (self) out->push_back(HashName(name));
-  std::size_t i = 1 + std::size_t{name[0]};
-  while (i < name.size()) {
-    out->push_back(HashName(name.subspan(i)));
-    i += 1 + std::size_t{name[i]};
-  }
-}
-
-// Empty non-terminals of a dnset or generic dataset (issue 3): every proper
-// parent of a stored listed name, and a dnset wildcard base itself (names
-// exist below it).
+// Empty non-terminals of a dnset or generic dataset (issue 3): the type's
+// `ent_names` (dataset_type.h), sorted and deduplicated.
 std::vector<std::uint64_t> EntHashes(const Snapshot& snap, const f::DatasetRec& r) {
   std::vector<std::uint64_t> out;
-  const auto type = static_cast<DatasetType>(r.type);
-  if (type == DatasetType::kDnSet) {
-    ForEachName(snap, r.tables[f::kTableMain], [&](auto name, std::uint32_t val) {
-      if (val != f::kExcluded) AddParents(name, false, &out);
-    });
-    ForEachName(snap, r.tables[f::kTableSecond], [&](auto name, std::uint32_t val) {
-      if (val != f::kExcluded) AddParents(name, true, &out);
-    });
-  } else if (type == DatasetType::kGeneric) {
-    ForEachName(snap, r.tables[f::kTableMain],
-                [&](auto name, std::uint32_t) { AddParents(name, false, &out); });
-  }
+  const DatasetTypeOps* ops = FindOps(r.type);
+  if (ops != nullptr && ops->ent_names != nullptr) ops->ent_names(snap, r, &out);
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   out.shrink_to_fit();
   return out;
 }
 
-// --- Empty non-terminal summaries of IP datasets (issue 9 item 7) ----------
-
-bool ListedWord(std::uint32_t w) { return w != f::kEmptySlot && w != f::kExcluded; }
-
-void SetBit(std::vector<std::uint64_t>* bits, std::uint32_t v) {
-  (*bits)[v / 64] |= std::uint64_t{1} << (v % 64);
-}
-
-// Records a listed IPv4 entry `addr`/`len` in the summaries: its /8, /16,
-// /24 prefix where the entry is longer than that prefix.
-struct Ip4Summer {
-  std::vector<std::uint64_t> b8 = std::vector<std::uint64_t>(256 / 64);
-  std::vector<std::uint64_t> b16 = std::vector<std::uint64_t>((1u << 16) / 64);
-  std::vector<std::uint64_t> b24;  // 2 MiB, only once a /25../32 entry is seen
-  bool any = false;
-  void Add(std::uint32_t addr, unsigned len) {
-    if (len > 0) any = true;
-    if (len > 8) SetBit(&b8, addr >> 24);
-    if (len > 16) SetBit(&b16, addr >> 16);
-    if (len > 24) {
-      if (b24.empty()) b24.assign((std::size_t{1} << 24) / 64, 0);
-      SetBit(&b24, addr >> 8);
-    }
-  }
-  void Finish(EntSummary* e) {
-    e->any4 = any;
-    e->p8.Build(std::move(b8));
-    e->p16.Build(std::move(b16));
-    e->p24.Build(std::move(b24));
-  }
-};
-
-// Slots scanned between checks of the stop flag.
-constexpr std::uint64_t kStopCheck = 1 << 16;
-
-// Builds the summary of `v`; returns early (unusable) once `*stop` is set.
+// Builds the summary of `v` (issue 9 item 7) with the type's `ent_summary`;
+// returns early (unusable) once `*stop` is set.
 EntSummary BuildEntSummary(const DatasetView& v, const std::atomic<bool>* stop) {
-  auto stopped = [&](std::uint64_t i) {
-    return i % kStopCheck == 0 && stop->load(std::memory_order_relaxed);
-  };
   EntSummary e;
-  switch (v.type()) {
-    case DatasetType::kIp4Set:
-    case DatasetType::kIp4TSet: {
-      Ip4Summer sum;
-      const int levels = v.type() == DatasetType::kIp4Set ? 4 : 1;
-      for (int l = 0; l < levels; ++l) {
-        const auto t = v.ip4_level(l);
-        for (std::uint64_t i = 0; i < t.capacity; ++i) {
-          if (stopped(i)) return e;
-          if (ListedWord(t.slots[i].val)) {
-            sum.Add(t.slots[i].key, 32u - 8u * static_cast<unsigned>(l));
-          }
-        }
-      }
-      sum.Finish(&e);
-      break;
-    }
-    case DatasetType::kIp4Trie: {
-      Ip4Summer sum;
-      const auto t = v.table64();
-      for (std::uint64_t i = 0; i < t.capacity; ++i) {
-        if (stopped(i)) return e;
-        const f::Slot64& s = t.slots[i];
-        if (!ListedWord(s.val)) continue;
-        const auto len = static_cast<unsigned>(s.key >> 32);
-        if (len <= 32) sum.Add(static_cast<std::uint32_t>(s.key), len);
-      }
-      sum.Finish(&e);
-      break;
-    }
-    case DatasetType::kIp6Trie: {
-      const auto t = v.table128();
-      for (std::uint64_t i = 0; i < t.capacity; ++i) {
-        if (stopped(i)) return e;
-        const f::Slot128& s = t.slots[i];
-        if (ListedWord(s.val) && s.len <= 128) e.nets6.push_back({s.hi, s.lo, s.len});
-      }
-      break;
-    }
-    case DatasetType::kIp6TSet: {
-      const auto t = v.table64();
-      for (std::uint64_t i = 0; i < t.capacity; ++i) {
-        if (stopped(i)) return e;
-        if (t.slots[i].val != f::kEmptySlot) e.nets6.push_back({t.slots[i].key, 0, 64});
-      }
-      break;
-    }
-    default:
-      break;
-  }
+  const auto build = OpsFor(v.type()).ent_summary;
+  if (build != nullptr && !build(v, stop, &e)) return e;
   std::sort(e.nets6.begin(), e.nets6.end());
   e.nets6.shrink_to_fit();
   return e;
 }
 
-bool IsIpType(DatasetType t) {
-  return t == DatasetType::kIp4Set || t == DatasetType::kIp4TSet || t == DatasetType::kIp4Trie ||
-         t == DatasetType::kIp6Trie || t == DatasetType::kIp6TSet;
-}
+bool IsIpType(DatasetType t) { return OpsFor(t).ent_summary != nullptr; }
 
 // Slots a summary build scans for `v`.
 std::uint64_t EntScanSlots(const DatasetView& v) {

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "meshbl/table/dataset_type.h"
 #include "meshbl/table/format.h"
 #include "meshbl/table/snapshot.h"
 #include "meshbl/table/table_ref.h"
@@ -84,10 +85,9 @@ class DatasetView {
   const format::DatasetRec& rec() const noexcept { return *rec_; }
   std::uint32_t index() const noexcept { return index_; }
   std::uint32_t ttl() const noexcept { return rec_->ttl; }
-  bool is_ip4() const noexcept {
-    return type_ == DatasetType::kIp4Set || type_ == DatasetType::kIp4TSet ||
-           type_ == DatasetType::kIp4Trie;
-  }
+  // How queries reach this dataset (the type's descriptor, dataset_type.h).
+  AnswerKind answer_kind() const noexcept { return answer_; }
+  bool is_ip4() const noexcept { return answer_ == AnswerKind::kIp4; }
 
   // ip4set, ip4tset, ip4trie.
   Match LookupIp4(std::uint32_t addr, ValueList* out) const noexcept;
@@ -141,6 +141,7 @@ class DatasetView {
   const format::DatasetRec* rec_;
   std::uint32_t index_;
   DatasetType type_;
+  AnswerKind answer_ = AnswerKind::kNone;
   TableRef<format::Slot32> t32_[4];
   TableRef<format::Slot64> t64_;
   TableRef<format::Slot128> t128_;
