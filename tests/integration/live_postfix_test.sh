@@ -124,23 +124,34 @@ chown "$run_user" "$work/store"
 ctl_sock=$work/ctl
 
 dns_port=
-start_meshbld() {  # (re)starts meshbld in the background; learns its DNS port
+: >>"$work/meshbld.log"
+# (Re)starts meshbld in the background and learns its DNS port; returns 1 if
+# it exited at start (its log says why).
+start_meshbld() {
+  local i before
+  before=$(grep -c 'started (' "$work/meshbld.log")
   "$meshbld" -n -u "$run_user" -b 127.0.0.1/0 --live-config "$work/live.toml" \
     --live-store "$work/store/live.mdb" --control-socket "$ctl_sock" \
     bl.example:ip4set:"$work/bl-ip4.txt" live.example:live:traps >>"$work/meshbld.log" 2>&1 &
   meshbld_pid=$!
-  local i before
-  before=$(grep -c 'started (' "$work/meshbld.log")
   for ((i = 0; i < 300; i++)); do
     (($(grep -c 'started (' "$work/meshbld.log") > before)) && break
-    kill -0 "$meshbld_pid" 2>/dev/null || die "meshbld exited at start"
+    kill -0 "$meshbld_pid" 2>/dev/null || { wait "$meshbld_pid"; meshbld_pid=''; return 1; }
     sleep 0.05
   done
   (($(grep -c 'started (' "$work/meshbld.log") > before)) || die "meshbld did not start in 15 s"
   dns_port=$(grep -o 'listening on 127.0.0.1/[0-9]*' "$work/meshbld.log" | tail -n 1 | cut -d/ -f2)
   [[ -n $dns_port ]] || die "no DNS port in meshbld's log"
 }
-start_meshbld
+# The trap port was free when probed; another process may take it before
+# meshbld binds it: a few tries, each with a new port.
+for ((try = 0; try < 3; try++)); do
+  start_meshbld && break
+  echo "meshbld exited at start: $(tail -n 1 "$work/meshbld.log")"
+  trap_port=$(free_port) || die "no free port"
+  write_toml
+done
+[[ -n $meshbld_pid ]] || die "meshbld did not start"
 ok "meshbld started: DNS 127.0.0.1/$dns_port, trap listener 127.0.0.1:$trap_port"
 
 # ---------------------------------------------------------------- Postfix
@@ -359,7 +370,7 @@ send 127.0.0.12 y1@traps.test || die "message from 127.0.0.12 not accepted"
 send 127.0.0.12 y2@traps.test || die "message from 127.0.0.12 not accepted"
 kill -9 "$meshbld_pid"
 wait "$meshbld_pid" 2>/dev/null
-start_meshbld
+start_meshbld || die "meshbld exited at restart"
 ok "meshbld killed with SIGKILL and restarted on the same store (DNS 127.0.0.1/$dns_port)"
 after=$(ctl list traps)
 [[ $after == "$before" ]] && ok "ctl list is the same after the restart" ||
@@ -394,7 +405,7 @@ rc=$?
 ((rc == 0)) || bad "meshbld exited $rc on SIGTERM"
 trap_action=HOLD
 write_toml
-start_meshbld
+start_meshbld || die "meshbld exited at restart"
 after=$(ctl list traps)
 [[ $(sort <<<"$after") == "$(sort <<<"$before"$'\n'"$(ctl list traps 127.0.0.12)")" ]] &&
   ok "ctl list kept across a clean restart" || bad "ctl list after SIGTERM and restart: $after"
