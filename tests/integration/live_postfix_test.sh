@@ -17,7 +17,8 @@
 #   6. one message to several traps counts once: with action DISCARD Postfix
 #      stops asking after the first trap; restarted (SIGTERM) with action HOLD
 #      it asks about every recipient, and the policy requests' `instance`
-#      groups them into one message.
+#      groups them into one message;
+#   7. an address added to the traps file is a trap after SIGHUP.
 # Needs root (Postfix), postfix, swaks, dig: exits 77 (skipped) naming what is
 # missing. Every wait is bounded; Postfix and meshbld are stopped on any exit.
 # MESHBL_TEST_KEEP=1 keeps the scratch directory.
@@ -166,7 +167,7 @@ mail_owner = postfix
 inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 myhostname = mx.trap.test
-mydestination = trap.test, traps.test, ok.test
+mydestination = trap.test, traps.test, ok.test, fresh.test
 mynetworks = 127.0.0.0/8
 local_recipient_maps =
 alias_maps =
@@ -427,6 +428,23 @@ grep -q 'score 2.00 of threshold 3.00 (2 message(s)' <<<"$show" && ok "a message
 send 127.0.0.14 h2a@traps.test h2b@traps.test || die "message 3 from 127.0.0.14 not accepted"
 wait_listed 127.0.0.14 && ok "127.0.0.14 listed by its 3rd message" ||
   bad "127.0.0.14 not listed: $(ctl show traps 127.0.0.14)"
+
+# ---------------------------------------------------------------- 7. traps file
+# The trap addresses file is reloaded like the zones (SIGHUP here): an
+# address added to it is a trap from then on.
+req0=$(counter requests) hits0=$(counter trap_hits)
+send 127.0.0.15 new@fresh.test || die "message to new@fresh.test not accepted"
+printf 'new@fresh.test\n' >>"$work/traps.txt"
+kill -HUP "$meshbld_pid"
+for ((i = 0; i < 100; i++)); do
+  grep -q 'trap addresses reloaded: 3' "$work/meshbld.log" && break
+  sleep 0.05
+done
+grep -q 'trap addresses reloaded: 3' "$work/meshbld.log" || bad "no 'trap addresses reloaded: 3' after SIGHUP"
+send 127.0.0.15 new@fresh.test || die "message to new@fresh.test not accepted"
+req1=$(counter requests) hits1=$(counter trap_hits)
+((req1 - req0 == 2 && hits1 - hits0 == 1)) && ok "an address added to the traps file is a trap after SIGHUP" ||
+  bad "traps file reload: requests +$((req1 - req0)) (want 2), trap hits +$((hits1 - hits0)) (want 1)"
 
 ((fail == 0)) && echo "PASS: $msgs messages through Postfix"
 exit "$fail"
