@@ -318,10 +318,11 @@ absl::Status FeedService::Start() {
   if (absl::Status st = s.lists->Load(now); !st.ok()) return st;
   // The rules' state from the store, one engine per list.
   std::vector<feed::StateRecord> state;
-  for (auto [t, st] : {std::pair{feed::Table::kHits, feed::StateTable::kHits},
-                       std::pair{feed::Table::kTraps, feed::StateTable::kTraps},
-                       std::pair{feed::Table::kSources, feed::StateTable::kSources}}) {
-    auto scanned = s.store->Scan(t, "", [&](std::string_view k, std::string_view v) {
+  for (const auto& tables : {std::pair{feed::Table::kHits, feed::StateTable::kHits},
+                             std::pair{feed::Table::kTraps, feed::StateTable::kTraps},
+                             std::pair{feed::Table::kSources, feed::StateTable::kSources}}) {
+    const feed::StateTable st = tables.second;
+    auto scanned = s.store->Scan(tables.first, "", [&](std::string_view k, std::string_view v) {
       state.push_back({st, std::string(k), std::string(v)});
       return true;
     });
