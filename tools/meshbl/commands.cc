@@ -60,13 +60,14 @@ Commands:
         validated; throughput, latency percentiles, losses (--help for more).
         Also --reflect (the machine's ceiling) and --startup (time to the
         first answer).
-  report [FILE|-]...  |  report hit CLIENT_IP TRAP [FIELD=VALUE]...
-  report --arf FILE|- [--arf FILE|-]...
+  report [-s SOCKET] [FILE|-]...  |  report [-s SOCKET] hit CLIENT_IP TRAP [FIELD=VALUE]...
+  report [-s SOCKET] --arf FILE|- [--arf FILE|-]...
         Read spamtrap hits as report lines (`hit CLIENT_IP TRAP [helo=H]
         [from=S] [id=KEY] [time=UNIX]`, '#' comments) or ARF (RFC 5965)
         abuse reports, and print each as a `hit` line with the trap address
         replaced by its SHA-256 (nothing is printed when any input is bad;
-        errors name the line).
+        errors name the line); with -s, send them to meshbld's control
+        socket instead, each acknowledged once it is on disk.
   ctl [-s SOCKET] COMMAND [ARG...] | -
         Send a command to meshbld's control socket (live lists: add, del,
         show, list, whitelist, expire, load, stats; ctl --help for more).

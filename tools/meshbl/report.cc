@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "meshbl/feed/control.h"
 #include "tools/meshbl/commands.h"
 
 namespace meshbl::tools {
@@ -16,7 +17,30 @@ namespace {
 constexpr char kReportUsage[] =
     "usage: meshbl report [FILE|-]...          report lines (default: stdin)\n"
     "       meshbl report hit CLIENT_IP TRAP [helo=H] [from=S] [id=KEY] [time=UNIX]\n"
-    "       meshbl report --arf FILE|- [--arf FILE|-]...   ARF (RFC 5965) messages\n";
+    "       meshbl report --arf FILE|- [--arf FILE|-]...   ARF (RFC 5965) messages\n"
+    "With -s SOCKET (before the inputs) the hits go to meshbld's control socket\n"
+    "(meshbl ctl report), each once it is on disk; otherwise they are printed.\n";
+
+// Sends every hit to meshbld's control socket; 0 when all were recorded.
+int Send(const std::string& socket, const std::vector<feed::TrapHit>& hits) {
+  auto client = feed::ControlClient::Connect(socket);
+  if (!client.ok()) {
+    std::fprintf(stderr, "meshbl report: %s\n", std::string(client.status().message()).c_str());
+    return 2;
+  }
+  for (const feed::TrapHit& h : hits) {
+    const std::string line = feed::FormatReportLine(h);
+    auto reply = client->Call("report " + line);
+    if (!reply.ok() || !reply->ok) {
+      std::fprintf(
+          stderr, "meshbl report: %s: %s\n", line.c_str(),
+          reply.ok() ? reply->error.c_str() : std::string(reply.status().message()).c_str());
+      return 1;
+    }
+  }
+  std::printf("%zu hit(s) recorded\n", hits.size());
+  return 0;
+}
 
 // The whole of `path` ("-": stdin), at most `limit` bytes.
 bool ReadInput(const std::string& path, std::size_t limit, std::string* out) {
@@ -47,8 +71,14 @@ bool ReadInput(const std::string& path, std::size_t limit, std::string* out) {
 
 }  // namespace
 
-int Report(const std::vector<std::string>& args) {
+int Report(const std::vector<std::string>& all_args) {
   const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+  std::vector<std::string> args = all_args;
+  std::string socket;
+  if (args.size() >= 2 && (args[0] == "-s" || args[0] == "--socket")) {
+    socket = args[1];
+    args.erase(args.begin(), args.begin() + 2);
+  }
   std::vector<feed::TrapHit> hits;
   std::vector<std::string> line_files, arf_files;
   if (!args.empty() && args[0] == "hit") {  // one line given as arguments
@@ -59,6 +89,7 @@ int Report(const std::vector<std::string>& args) {
       std::fprintf(stderr, "meshbl: report: %s\n", std::string(hit.status().message()).c_str());
       return 1;
     }
+    if (!socket.empty()) return Send(socket, {*hit});
     std::printf("%s\n", feed::FormatReportLine(*hit).c_str());
     return 0;
   }
@@ -112,6 +143,7 @@ int Report(const std::vector<std::string>& args) {
     hits.insert(hits.end(), parsed->begin(), parsed->end());
   }
   if (!ok) return 1;
+  if (!socket.empty()) return Send(socket, hits);
   for (const feed::TrapHit& h : hits) std::printf("%s\n", feed::FormatReportLine(h).c_str());
   return 0;
 }
