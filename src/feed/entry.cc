@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 
@@ -65,19 +66,26 @@ absl::StatusOr<Subject> Subject::Parse(std::string_view text) {
       len = v;
     }
     const auto a = dns::IpAddress::Parse(addr);
-    if (!a)
+    // Digits and dots that are not a dotted quad ("1.2") are a name, as in
+    // dnset; anything with ':' or '/', or four numeric labels, must be an
+    // address.
+    const bool quad = std::count(text.begin(), text.end(), '.') == 3;
+    if (!a && (len || quad || text.find(':') != std::string_view::npos)) {
       return absl::InvalidArgumentError(
           absl::StrCat("'", std::string(text), "': not an IP address"));
-    const std::size_t bits = a->bits();
-    if (len && *len > bits) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("'", std::string(text), "': prefix length above ", bits));
     }
-    const std::size_t l = len.value_or(bits);
-    if (!(a->Masked(l) == *a)) {
-      return absl::InvalidArgumentError(absl::StrCat("'", std::string(text), "': host bits set"));
+    if (a) {
+      const std::size_t bits = a->bits();
+      if (len && *len > bits) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("'", std::string(text), "': prefix length above ", bits));
+      }
+      const std::size_t l = len.value_or(bits);
+      if (!(a->Masked(l) == *a)) {
+        return absl::InvalidArgumentError(absl::StrCat("'", std::string(text), "': host bits set"));
+      }
+      return Ip(*a, l);
     }
-    return Ip(*a, l);
   }
   Subject s;
   s.kind = Kind::kName;

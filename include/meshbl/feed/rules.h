@@ -75,7 +75,7 @@ struct Decision {
   Subject source;    // the source the hit was charged to
   double score = 0;  // the source's score now
   // Set when a listing is made or extended (expires or last_seen changed):
-  // the lead puts it in the live list.
+  // the feed service stores it in the live list (daemon/feed_service.cc).
   std::optional<Listing> listing;
   std::string explanation;  // one line: what happened and why
   std::vector<StateRecord> writes;
