@@ -318,7 +318,28 @@ TEST(LiveCrashTest, EveryAcknowledgedChangeSurvivesKill9) {
       ADD_FAILURE() << "meshbld log:\n" << daemon.Out() << daemon.Err();
       return;
     }
-    if (round == kRounds) break;
+    if (round == kRounds) {
+      // A read pipelined behind changes on one connection sees them.
+      auto c = feed::ControlClient::Connect(socket);
+      ASSERT_TRUE(c.ok()) << c.status();
+      const std::string x = "192.0.2.99";
+      for (const std::string& line :
+           {absl::StrCat("add ", kList, " ", x, " code=9"), absl::StrCat("list ", kList, " ", x),
+            absl::StrCat("del ", kList, " ", x), absl::StrCat("list ", kList, " ", x)}) {
+        ASSERT_TRUE(c->Send(line).ok());
+      }
+      std::vector<feed::Reply> replies;
+      for (int i = 0; i < 4; ++i) {
+        auto r = c->Read();
+        ASSERT_TRUE(r.ok()) << r.status();
+        EXPECT_TRUE(r->ok) << r->error;
+        replies.push_back(*std::move(r));
+      }
+      ASSERT_EQ(replies[1].lines.size(), 1u) << "list right after add";
+      EXPECT_TRUE(replies[1].lines[0].starts_with(x + " code=9 ")) << replies[1].lines[0];
+      EXPECT_TRUE(replies[3].lines.empty()) << "list right after del: " << replies[3].lines[0];
+      break;
+    }
 
     // Drive changes; kill -9 at a random moment.
     const auto kill_after = std::chrono::milliseconds(20 + rng() % 480);
