@@ -1,7 +1,9 @@
 #include "meshbl/daemon/feed_service.h"
 
+#include <condition_variable>
 #include <ctime>
 #include <map>
+#include <mutex>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -398,7 +400,34 @@ void FeedService::Stop() {
 }
 
 void FeedService::AppendStats(std::vector<std::string>* lines) const {
-  if (s_->lists != nullptr) s_->AppendStatsLines(lines);
+  if (s_->lists == nullptr) return;
+  if (!s_->started) {  // the feed thread is gone: read directly
+    s_->AppendStatsLines(lines);
+    return;
+  }
+  // The counters belong to the feed thread: read them there (bounded wait).
+  struct Result {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    std::vector<std::string> lines;
+  };
+  auto r = std::make_shared<Result>();
+  const State* s = s_.get();
+  s_->loop->Post([s, r] {
+    std::vector<std::string> got;
+    s->AppendStatsLines(&got);
+    std::lock_guard<std::mutex> lock(r->mu);
+    r->lines = std::move(got);
+    r->done = true;
+    r->cv.notify_all();
+  });
+  std::unique_lock<std::mutex> lock(r->mu);
+  if (!r->cv.wait_for(lock, std::chrono::seconds(2), [&] { return r->done; })) {
+    lines->push_back("feed: statistics unavailable (the feed thread did not answer in 2 s)");
+    return;
+  }
+  for (std::string& l : r->lines) lines->push_back(std::move(l));
 }
 
 }  // namespace meshbl::daemon

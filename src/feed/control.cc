@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <map>
 #include <unordered_set>
 #include <utility>
@@ -630,30 +631,16 @@ class ControlService::Session : public util::StreamSession {
     }
     ++s.stats->handled;
     conn.Defer();
-    std::weak_ptr<State> weak = state_;
-    util::EventLoop* loop = s.loop;
-    ControlStats* stats = s.stats;
-    // Every change but a trap hit is logged with its origin once done
-    // (hits are not operator changes: the listings they cause are logged
-    // by the rules).
-    std::string log;
-    if (IsChange(cmd->verb) && cmd->verb != Verb::kReport) {
-      log = absl::StrCat("control: ", cred_.ToString(), ": ", FormatCommand(*cmd));
+    s.handler = handler_;
+    s.cred = cred_;
+    // A read waits for the changes sent before it on this connection (and
+    // everything after it waits for it), so a pipelined `add` then `list`
+    // shows the add, as if each had waited for its reply.
+    if (!s.held.empty() || (!IsChange(cmd->verb) && s.changes_in_flight > 0)) {
+      s.held.emplace_back(seq, *std::move(cmd));
+    } else {
+      State::Dispatch(state_, seq, *cmd);
     }
-    handler_->Handle(*cmd, cred_, [weak, loop, stats, seq, log = std::move(log)](Reply r) {
-      loop->Post([weak, stats, seq, log, r = std::move(r)]() mutable {
-        if (!r.ok) ++stats->errors;
-        if (!log.empty()) {
-          util::LogInfo(r.ok ? absl::StrCat(log, ": ok") : absl::StrCat(log, ": error: ", r.error));
-        }
-        std::shared_ptr<State> st = weak.lock();
-        if (st == nullptr) {
-          ++stats->dropped;
-          return;
-        }
-        st->Complete(seq, EncodeReply(r));
-      });
-    });
     return true;
   }
 
@@ -662,9 +649,60 @@ class ControlService::Session : public util::StreamSession {
     util::EventLoop* loop = nullptr;
     util::ConnId id;
     ControlStats* stats = nullptr;
+    ControlHandler* handler = nullptr;
+    PeerCred cred;
     std::uint64_t next_seq = 0;                  // the next request's number
     std::uint64_t sent_seq = 0;                  // the first request whose reply is not sent
     std::map<std::uint64_t, std::string> ready;  // replies waiting for earlier ones
+    std::uint64_t changes_in_flight = 0;         // passed to the handler, not done
+    std::deque<std::pair<std::uint64_t, Command>> held;  // waiting for those changes
+
+    // Passes a request to the handler; its reply comes back on the loop.
+    static void Dispatch(const std::shared_ptr<State>& self, std::uint64_t seq,
+                         const Command& cmd) {
+      State& s = *self;
+      const bool change = IsChange(cmd.verb);
+      if (change) ++s.changes_in_flight;
+      std::weak_ptr<State> weak = self;
+      util::EventLoop* loop = s.loop;
+      ControlStats* stats = s.stats;
+      // Every change but a trap hit is logged with its origin once done
+      // (hits are not operator changes: the listings they cause are logged
+      // by the rules).
+      std::string log;
+      if (change && cmd.verb != Verb::kReport) {
+        log = absl::StrCat("control: ", s.cred.ToString(), ": ", FormatCommand(cmd));
+      }
+      s.handler->Handle(cmd, s.cred,
+                        [weak, loop, stats, seq, change, log = std::move(log)](Reply r) {
+                          loop->Post([weak, stats, seq, change, log, r = std::move(r)]() mutable {
+                            if (!r.ok) ++stats->errors;
+                            if (!log.empty()) {
+                              util::LogInfo(r.ok ? absl::StrCat(log, ": ok")
+                                                 : absl::StrCat(log, ": error: ", r.error));
+                            }
+                            std::shared_ptr<State> st = weak.lock();
+                            if (st == nullptr) {
+                              ++stats->dropped;
+                              return;
+                            }
+                            if (change) --st->changes_in_flight;
+                            st->Complete(seq, EncodeReply(r));
+                            Pump(st);
+                          });
+                        });
+    }
+
+    // Dispatches the held requests that may go now.
+    static void Pump(const std::shared_ptr<State>& self) {
+      State& s = *self;
+      while (!s.held.empty()) {
+        if (!IsChange(s.held.front().second.verb) && s.changes_in_flight > 0) return;
+        auto [seq, cmd] = std::move(s.held.front());
+        s.held.pop_front();
+        Dispatch(self, seq, cmd);
+      }
+    }
 
     // A deferred request's reply: sent with those after it that were waiting.
     void Complete(std::uint64_t seq, std::string bytes) {

@@ -303,23 +303,52 @@ void LiveLists::Touch(List* l, const Subject& s) {
 }
 
 void LiveLists::Commit(std::vector<Write> txn, std::vector<std::pair<List*, Subject>> touched,
-                       Done done) {
+                       Done done, std::vector<std::pair<std::string, Subject>> whitelisted) {
+  // What the transaction writes is in flight until it lands (below).
+  std::vector<std::string> listing_keys, white_keys;
+  for (const Write& w : txn) {
+    if (w.table == Table::kListings) {
+      ++inflight_listings_[w.key];
+      listing_keys.push_back(w.key);
+    }
+  }
+  for (auto& [key, s] : whitelisted) {
+    auto& e = inflight_whitelist_[key];
+    ++e.first;
+    e.second = std::move(s);
+    white_keys.push_back(std::move(key));
+  }
   // The committer thread calls back, possibly after this object is gone
   // (daemon stop): it only touches copies, and the task checks `alive`.
   auto alive = alive_;
   Post post = post_;
-  store_->CommitAsync(std::move(txn), [this, alive, post, touched = std::move(touched),
-                                       done = std::move(done)](absl::Status st) mutable {
-    post([this, alive, touched = std::move(touched), done = std::move(done), st]() mutable {
-      if (!alive->load()) return;
-      if (st.ok()) {
-        for (auto& [l, s] : touched) Touch(l, s);
-      } else {
-        for (auto& [l, s] : touched) ++l->stats.failed;
-      }
-      if (done) done(st);
-    });
-  });
+  store_->CommitAsync(std::move(txn),
+                      [this, alive, post, touched = std::move(touched), done = std::move(done),
+                       listing_keys = std::move(listing_keys),
+                       white_keys = std::move(white_keys)](absl::Status st) mutable {
+                        post([this, alive, touched = std::move(touched), done = std::move(done),
+                              listing_keys = std::move(listing_keys),
+                              white_keys = std::move(white_keys), st]() mutable {
+                          if (!alive->load()) return;
+                          for (const std::string& k : listing_keys) {
+                            auto it = inflight_listings_.find(k);
+                            if (it != inflight_listings_.end() && --it->second == 0)
+                              inflight_listings_.erase(it);
+                          }
+                          for (const std::string& k : white_keys) {
+                            auto it = inflight_whitelist_.find(k);
+                            if (it != inflight_whitelist_.end() && --it->second.first == 0) {
+                              inflight_whitelist_.erase(it);
+                            }
+                          }
+                          if (st.ok()) {
+                            for (auto& [l, s] : touched) Touch(l, s);
+                          } else {
+                            for (auto& [l, s] : touched) ++l->stats.failed;
+                          }
+                          if (done) done(st);
+                        });
+                      });
 }
 
 std::vector<Write> LiveLists::ExpiryWrites(const List& l, const Listing* old,
@@ -345,10 +374,17 @@ void LiveLists::Add(std::string_view list, std::vector<Listing> listings, std::v
   std::vector<std::pair<List*, Subject>> touched;
   for (Listing& n : listings) {
     const auto w = WhitelistCovering(list, n.subject);
-    if (!w.empty()) {
+    const Subject* by = w.empty() ? nullptr : &w.front().subject;
+    // A whitelist entry whose transaction is still in flight comes first.
+    const std::string prefix = ListPrefix(list);
+    for (auto it = inflight_whitelist_.lower_bound(prefix);
+         by == nullptr && it != inflight_whitelist_.end() && it->first.starts_with(prefix); ++it) {
+      if (it->second.second.Covers(n.subject)) by = &it->second.second;
+    }
+    if (by != nullptr) {
       if (done) {
-        done(absl::InvalidArgumentError(absl::StrCat(n.subject.ToString(), " is whitelisted by ",
-                                                     w.front().subject.ToString())));
+        done(absl::InvalidArgumentError(
+            absl::StrCat(n.subject.ToString(), " is whitelisted by ", by->ToString())));
       }
       return;
     }
@@ -375,9 +411,14 @@ void LiveLists::Delete(std::string_view list, std::vector<Subject> subjects,
   std::vector<std::pair<List*, Subject>> touched;
   for (const Subject& s : subjects) {
     const auto old = Effective(*l, s);
-    if (!old) continue;
-    for (Write& x : ExpiryWrites(*l, &*old, nullptr)) txn.push_back(std::move(x));
-    txn.push_back({Table::kListings, ListingKey(list, s), std::nullopt});
+    std::string key = ListingKey(list, s);
+    // Not listed yet, but an earlier change listing it may be in flight
+    // (its expiry key, if any, is left for ExpireNow to drop).
+    if (!old && !inflight_listings_.contains(key)) continue;
+    if (old) {
+      for (Write& x : ExpiryWrites(*l, &*old, nullptr)) txn.push_back(std::move(x));
+    }
+    txn.push_back({Table::kListings, std::move(key), std::nullopt});
     touched.emplace_back(l, s);
   }
   for (Write& x : extra) txn.push_back(std::move(x));
@@ -410,8 +451,18 @@ void LiveLists::WhitelistAdd(std::string_view list, WhitelistEntry entry, std::v
     if (done) done(st);
     return;
   }
+  // Listings whose transactions are still in flight go too.
+  const std::string prefix = CoveredPrefix(list, w);
+  const std::size_t list_prefix = ListPrefix(list).size();
+  for (auto it = inflight_listings_.lower_bound(prefix);
+       it != inflight_listings_.end() && it->first.starts_with(prefix); ++it) {
+    auto s = DecodeSubjectKey(std::string_view(it->first).substr(list_prefix));
+    if (!s.ok() || !w.Covers(*s)) continue;
+    txn.push_back({Table::kListings, it->first, std::nullopt});
+    touched.emplace_back(l, *s);
+  }
   for (Write& x : extra) txn.push_back(std::move(x));
-  Commit(std::move(txn), std::move(touched), std::move(done));
+  Commit(std::move(txn), std::move(touched), std::move(done), {{WhitelistKey(list, w), w}});
 }
 
 void LiveLists::WhitelistDelete(std::string_view list, const Subject& subject, Done done) {
@@ -435,8 +486,11 @@ void LiveLists::ExpireNow(std::int64_t now, Done done) {
       const std::string_view rest = key.substr(prefix.size());
       const auto when = static_cast<std::int64_t>(GetBe64(rest));
       if (when > now) return false;
-      txn.push_back({Table::kMeta, std::string(key), std::nullopt});
       auto s = DecodeSubjectKey(rest.substr(8));
+      // A change of this listing is in flight: decided on a later tick,
+      // once the store holds it.
+      if (s.ok() && inflight_listings_.contains(ListingKey(l->spec.name, *s))) return true;
+      txn.push_back({Table::kMeta, std::string(key), std::nullopt});
       if (!s.ok()) return true;
       auto cur = Effective(*l, *s);
       if (cur && cur->expires == when) {

@@ -10,7 +10,9 @@
 //  * A request is one line ending in "\n" (a "\r" before it is dropped), at
 //    most kMaxControlLine bytes. Words are separated by blanks (space, tab);
 //    `reason=` takes the rest of the line. Several requests may be sent
-//    without waiting; replies come back in request order.
+//    without waiting; replies come back in request order, and a request
+//    that reads (list, show, stats...) sees every change sent before it on
+//    the same connection, as if each request had waited for its reply.
 //  * A reply is a status line, "ok" or "error: MESSAGE", then zero or more
 //    data lines, then a line holding a single ".". A data line that starts
 //    with "." gets one more "." in front (SMTP's dot-stuffing); bytes below

@@ -124,7 +124,8 @@ class LiveLists {
   struct List;
   List* Find(std::string_view list);
   const List* Find(std::string_view list) const;
-  void Commit(std::vector<Write> txn, std::vector<std::pair<List*, Subject>> touched, Done done);
+  void Commit(std::vector<Write> txn, std::vector<std::pair<List*, Subject>> touched, Done done,
+              std::vector<std::pair<std::string, Subject>> whitelisted = {});
   void Touch(List* l, const Subject& s);
   void Recompute(List* l, const Subject& s);
   std::optional<Listing> Effective(const List& l, const Subject& s) const;
@@ -142,6 +143,12 @@ class LiveLists {
   std::vector<std::unique_ptr<List>> lists_;
   std::int64_t next_expiry_ = 0;
   bool expiring_ = false;
+  // Keys of the listings and whitelist entries that transactions sent but
+  // not yet durable write (feed thread only), with how many write each; the
+  // decisions taken from the store (is it listed, what does a whitelist
+  // entry cover) must see them, as pipelined commands follow each other.
+  std::map<std::string, std::uint32_t, std::less<>> inflight_listings_;
+  std::map<std::string, std::pair<std::uint32_t, Subject>, std::less<>> inflight_whitelist_;
   std::shared_ptr<std::atomic<bool>> alive_;
 };
 
