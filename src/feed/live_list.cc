@@ -1,6 +1,9 @@
 #include "meshbl/feed/live_list.h"
 
+#include <malloc.h>
+
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -109,6 +112,8 @@ struct LiveLists::List {
   std::uint64_t seq = 0;
   bool compacting = false;
   std::uint64_t freeze_seq = 0;
+  bool dirty = false;  // delta slots recomputed but not yet published
+  std::chrono::steady_clock::time_point next_build{};
   std::thread compactor;
   LiveListStats stats;
 };
@@ -471,25 +476,34 @@ void LiveLists::FindNextExpiry() {
   }
 }
 
+// Recomputes the slots touched since the last call (the delta is then
+// ahead of what is published: `dirty`).
+void LiveLists::RecomputeTouched(List* l) {
+  auto touched = std::move(l->touched);
+  l->touched.clear();
+  for (const auto& [key, s] : touched) {
+    Recompute(l, s);
+    if (!IsCovering(s)) continue;
+    // Slots inside a changed covering subject answer with what covers
+    // them: recompute them too.
+    std::vector<Subject> inside;
+    for (const auto& [k, slot] : l->delta) {
+      if (k != key && s.Covers(slot.subject)) inside.push_back(slot.subject);
+    }
+    for (const Subject& in : inside) Recompute(l, in);
+  }
+  l->dirty = true;
+}
+
 void LiveLists::Tick(std::int64_t now) {
   if (!expiring_ && next_expiry_ != 0 && now >= next_expiry_) ExpireNow(now, nullptr);
   bool publish = false;
   for (auto& lp : lists_) {
     List* l = lp.get();
-    if (l->touched.empty()) continue;
-    auto touched = std::move(l->touched);
-    l->touched.clear();
-    for (const auto& [key, s] : touched) {
-      Recompute(l, s);
-      if (!IsCovering(s)) continue;
-      // Slots inside a changed covering subject answer with what covers
-      // them: recompute them too.
-      std::vector<Subject> inside;
-      for (const auto& [k, slot] : l->delta) {
-        if (k != key && s.Covers(slot.subject)) inside.push_back(slot.subject);
-      }
-      for (const Subject& in : inside) Recompute(l, in);
-    }
+    if (!l->touched.empty()) RecomputeTouched(l);
+    if (!l->dirty) continue;
+    const auto start = std::chrono::steady_clock::now();
+    if (l->delta.size() >= options_.throttle_from && start < l->next_build) continue;
     std::vector<table::LiveEntry> entries;
     entries.reserve(l->delta.size());
     for (const auto& [k, slot] : l->delta) {
@@ -500,6 +514,10 @@ void LiveLists::Tick(std::int64_t now) {
       util::LogError(absl::StrCat("live list ", l->spec.name, ": ", delta.status().message()));
       continue;
     }
+    l->dirty = false;
+    const auto took = std::chrono::steady_clock::now() - start;
+    l->next_build = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                took / std::max(options_.max_build_share, 0.01));
     l->published = std::make_shared<table::LiveTables>(table::LiveTables{l->base, *delta});
     l->stats.delta_slots = l->delta.size();
     publish = true;
@@ -527,6 +545,10 @@ void LiveLists::StartCompaction(List* l) {
   auto alive = alive_;
   l->compactor = std::thread([this, l, alive] {
     auto base = BuildBase(*store_, l->spec);
+    // Building a base allocates several times its image (the entries, the
+    // builder's tables) and frees it again; glibc keeps freed memory in the
+    // heap unless told, which made a compacted 1M-entry list hold ~0.5 GiB.
+    malloc_trim(0);
     post_([this, l, alive, base = std::move(base)]() mutable {
       if (!alive->load()) return;
       l->compacting = false;
@@ -552,7 +574,9 @@ void LiveLists::StartCompaction(List* l) {
       if (!delta.ok()) return;
       l->published = std::make_shared<table::LiveTables>(table::LiveTables{l->base, *delta});
       l->stats.delta_slots = l->delta.size();
+      l->dirty = false;
       PublishAll();
+      malloc_trim(0);  // the old delta's slots (see above)
     });
   });
 }

@@ -245,5 +245,66 @@ TEST(LiveListsTest, UnknownListIsAnError) {
   std::filesystem::remove_all(dir);
 }
 
+// From `throttle_from` delta slots on, a rebuild waits for its predecessor's
+// duration / max_build_share; the change is kept (recomputed) meanwhile,
+// for the next rebuild.
+TEST(LiveListsTest, LargeDeltaRebuildsAreThrottled) {
+  const std::string dir = TempDir();
+  auto store = Store::Open(dir + "/live.mdb");
+  ASSERT_TRUE(store.ok()) << store.status();
+  table::OverlaySetHolder holder;
+  TaskQueue tasks;
+  LiveListsOptions opts;
+  opts.throttle_from = 1;
+  opts.max_build_share = 1e-6;  // the next rebuild: a million build times later
+  opts.compact_at = 1000;       // no compaction here
+  LiveLists lists(store->get(), &holder, {{"traps", 60}}, tasks.Poster(), opts);
+  ASSERT_TRUE(lists.Load(1000).ok());
+  int pending = 1;
+  auto done = [&](absl::Status st) {
+    EXPECT_TRUE(st.ok()) << st;
+    --pending;
+  };
+  const auto a = dns::IpAddress::V4(0x0a000001);
+  const auto b = dns::IpAddress::V4(0x0a000002);
+  lists.Add("traps", {MakeListing(Subject::Ip(a, 32), 2, 0)}, {}, done);
+  tasks.RunUntil(&pending);
+  lists.Tick(1000);
+  EXPECT_EQ(Served(holder, 0x0a000001), 2) << "the first rebuild is not throttled";
+  pending = 1;
+  lists.Add("traps", {MakeListing(Subject::Ip(b, 32), 3, 0)}, {}, done);
+  tasks.RunUntil(&pending);
+  lists.Tick(1000);
+  EXPECT_EQ(Served(holder, 0x0a000002), 0) << "the second waits for the throttle";
+  EXPECT_EQ(lists.stats("traps").delta_slots, 1u);
+  std::filesystem::remove_all(dir);
+}
+
+// Below `throttle_from`, every Tick() with changes publishes them.
+TEST(LiveListsTest, SmallDeltaPublishesEveryTick) {
+  const std::string dir = TempDir();
+  auto store = Store::Open(dir + "/live.mdb");
+  ASSERT_TRUE(store.ok()) << store.status();
+  table::OverlaySetHolder holder;
+  TaskQueue tasks;
+  LiveListsOptions opts;
+  opts.throttle_from = 100;
+  opts.max_build_share = 1e-6;
+  LiveLists lists(store->get(), &holder, {{"traps", 60}}, tasks.Poster(), opts);
+  ASSERT_TRUE(lists.Load(1000).ok());
+  for (std::uint32_t i = 1; i <= 20; ++i) {
+    int pending = 1;
+    lists.Add("traps", {MakeListing(Subject::Ip(dns::IpAddress::V4(0x0a000000 + i), 32), 2, 0)}, {},
+              [&](absl::Status st) {
+                EXPECT_TRUE(st.ok()) << st;
+                --pending;
+              });
+    tasks.RunUntil(&pending);
+    lists.Tick(1000);
+    ASSERT_EQ(Served(holder, 0x0a000000 + i), 2) << i;
+  }
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace meshbl::feed
