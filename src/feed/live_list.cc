@@ -501,6 +501,9 @@ void LiveLists::Tick(std::int64_t now) {
   for (auto& lp : lists_) {
     List* l = lp.get();
     if (!l->touched.empty()) RecomputeTouched(l);
+    // Also when nothing changed: the delta left by a compaction (the
+    // changes made while it ran) may itself be due for one.
+    if (!l->compacting && l->delta.size() >= options_.compact_at) StartCompaction(l);
     if (!l->dirty) continue;
     const auto start = std::chrono::steady_clock::now();
     if (l->delta.size() >= options_.throttle_from && start < l->next_build) continue;
@@ -521,7 +524,6 @@ void LiveLists::Tick(std::int64_t now) {
     l->published = std::make_shared<table::LiveTables>(table::LiveTables{l->base, *delta});
     l->stats.delta_slots = l->delta.size();
     publish = true;
-    if (!l->compacting && l->delta.size() >= options_.compact_at) StartCompaction(l);
   }
   if (publish) PublishAll();
 }
