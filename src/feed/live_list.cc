@@ -3,7 +3,6 @@
 #include <malloc.h>
 
 #include <algorithm>
-#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -113,7 +112,6 @@ struct LiveLists::List {
   bool compacting = false;
   std::uint64_t freeze_seq = 0;
   bool dirty = false;  // delta slots recomputed but not yet published
-  std::chrono::steady_clock::time_point next_build{};
   std::thread compactor;
   LiveListStats stats;
 };
@@ -505,8 +503,6 @@ void LiveLists::Tick(std::int64_t now) {
     // changes made while it ran) may itself be due for one.
     if (!l->compacting && l->delta.size() >= options_.compact_at) StartCompaction(l);
     if (!l->dirty) continue;
-    const auto start = std::chrono::steady_clock::now();
-    if (l->delta.size() >= options_.throttle_from && start < l->next_build) continue;
     std::vector<table::LiveEntry> entries;
     entries.reserve(l->delta.size());
     for (const auto& [k, slot] : l->delta) {
@@ -518,9 +514,6 @@ void LiveLists::Tick(std::int64_t now) {
       continue;
     }
     l->dirty = false;
-    const auto took = std::chrono::steady_clock::now() - start;
-    l->next_build = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                took / std::max(options_.max_build_share, 0.01));
     l->published = std::make_shared<table::LiveTables>(table::LiveTables{l->base, *delta});
     l->stats.delta_slots = l->delta.size();
     publish = true;

@@ -54,16 +54,6 @@ struct LiveListSpec {
 struct LiveListsOptions {
   // Delta slots that start a compaction of the base.
   std::size_t compact_at = 32768;
-  // Each Tick() rebuilds the whole delta layer (O(delta slots)): at 30k
-  // slots that is tens of milliseconds, and rebuilding at every tick would
-  // keep the feed thread busy, so control requests and commits queue behind
-  // it. From `throttle_from` slots on, a rebuild starts no sooner than its
-  // predecessor's duration / `max_build_share` after that one started (the
-  // rebuilds take at most this share of the feed thread); the slots touched
-  // meanwhile are published by the next rebuild. Below it, every Tick()
-  // that has changes publishes them.
-  std::size_t throttle_from = 4096;
-  double max_build_share = 0.5;
 };
 
 struct LiveListStats {
