@@ -128,6 +128,7 @@ class LiveLists {
               std::vector<std::pair<std::string, Subject>> whitelisted = {});
   void Touch(List* l, const Subject& s);
   void Recompute(List* l, const Subject& s);
+  void RecomputeTouched(List* l);
   std::optional<Listing> Effective(const List& l, const Subject& s) const;
   std::optional<Listing> Cover(const List& l, const Subject& s) const;
   void PublishAll();
