@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -112,6 +113,11 @@ struct LiveLists::List {
   bool compacting = false;
   std::uint64_t freeze_seq = 0;
   bool dirty = false;  // delta slots recomputed but not yet published
+  // The slots (keys of `delta`) changed since `mid` was built: the delta
+  // layer holds these, the mid layer every other slot of `delta`.
+  std::shared_ptr<const table::LiveLayer> mid;
+  std::set<std::string> recent;
+  bool fold = false;  // the next build folds everything into `mid`
   std::thread compactor;
   LiveListStats stats;
 };
@@ -269,6 +275,7 @@ void LiveLists::Recompute(List* l, const Subject& s) {
     sl.listing = std::move(listing);
     sl.excluded = excluded || !sl.listing.has_value();
     sl.seq = ++l->seq;
+    l->recent.insert(EncodeSubjectKey(slot));
   };
   auto white = [&](const Subject& x) {
     return store_->Get(Table::kWhitelist, WhitelistKey(l->spec.name, x)).has_value();
@@ -557,22 +564,48 @@ void LiveLists::Tick(std::int64_t now) {
     // changes made while it ran) may itself be due for one.
     if (!l->compacting && l->delta.size() >= options_.compact_at) StartCompaction(l);
     if (!l->dirty) continue;
-    std::vector<table::LiveEntry> entries;
+    BuildLayers(l);
+    publish = true;
+  }
+  if (publish) PublishAll();
+}
+
+// The delta layer from the recently changed slots only; past recent_max
+// (or after a compaction) every slot is folded into the mid layer instead
+// and the delta starts empty. Either way a slot's newest value is in the
+// newest layer that has it (table/live.h: the newer layer wins a tie).
+void LiveLists::BuildLayers(List* l) {
+  std::vector<table::LiveEntry> entries;
+  const bool fold = l->fold || l->recent.size() > options_.recent_max;
+  if (fold) {
     entries.reserve(l->delta.size());
     for (const auto& [k, slot] : l->delta) {
       entries.push_back(EntryOf(slot.subject, slot.listing, slot.excluded));
     }
-    auto delta = table::LiveLayer::Build(l->spec.name, entries, l->spec.ttl);
-    if (!delta.ok()) {
-      util::LogError(absl::StrCat("live list ", l->spec.name, ": ", delta.status().message()));
-      continue;
+  } else {
+    entries.reserve(l->recent.size());
+    for (const std::string& k : l->recent) {
+      auto it = l->delta.find(k);
+      if (it == l->delta.end()) continue;
+      entries.push_back(EntryOf(it->second.subject, it->second.listing, it->second.excluded));
     }
-    l->dirty = false;
-    l->published = std::make_shared<table::LiveTables>(table::LiveTables{l->base, *delta});
-    l->stats.delta_slots = l->delta.size();
-    publish = true;
   }
-  if (publish) PublishAll();
+  auto layer = table::LiveLayer::Build(l->spec.name, entries, l->spec.ttl);
+  if (!layer.ok()) {
+    util::LogError(absl::StrCat("live list ", l->spec.name, ": ", layer.status().message()));
+    return;
+  }
+  if (fold) {
+    l->mid = *std::move(layer);
+    l->recent.clear();
+    l->fold = false;
+    l->published = std::make_shared<table::LiveTables>(table::LiveTables{l->base, nullptr, l->mid});
+  } else {
+    l->published =
+        std::make_shared<table::LiveTables>(table::LiveTables{l->base, *std::move(layer), l->mid});
+  }
+  l->dirty = false;
+  l->stats.delta_slots = l->delta.size();
 }
 
 void LiveLists::PublishAll() {
@@ -614,16 +647,10 @@ void LiveLists::StartCompaction(List* l) {
       for (auto it = l->delta.begin(); it != l->delta.end();) {
         it = it->second.seq <= l->freeze_seq ? l->delta.erase(it) : std::next(it);
       }
-      // Republish over the new base with the slots changed since.
-      std::vector<table::LiveEntry> entries;
-      for (const auto& [k, slot] : l->delta) {
-        entries.push_back(EntryOf(slot.subject, slot.listing, slot.excluded));
-      }
-      auto delta = table::LiveLayer::Build(l->spec.name, entries, l->spec.ttl);
-      if (!delta.ok()) return;
-      l->published = std::make_shared<table::LiveTables>(table::LiveTables{l->base, *delta});
-      l->stats.delta_slots = l->delta.size();
-      l->dirty = false;
+      // Republish over the new base with the slots changed since, all in
+      // the mid layer.
+      l->fold = true;
+      BuildLayers(l);
       PublishAll();
       malloc_trim(0);  // the old delta's slots (see above)
     });

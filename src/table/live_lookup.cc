@@ -1,6 +1,7 @@
 // Layered lookups of live lists (query path: noexcept, no allocation, no
 // lock). Each layer gives its longest-prefix (most specific name) match with
 // its length; the more specific decides, the delta winning a tie (live.h).
+#include <algorithm>
 #include <cstring>
 
 #include "meshbl/dns/name.h"
@@ -97,8 +98,13 @@ Hit LpmName(const DsNode* node, std::span<const std::uint8_t> name, int floor) n
   return h;
 }
 
-LiveMatch Decide(const Hit& d, const Hit& b) noexcept {
-  const Hit& w = b.spec > d.spec ? b : d;
+// The most specific of the layers' hits, newest first (each later layer was
+// only asked for matches more specific than the earlier ones').
+LiveMatch Decide(const Hit& d, const Hit& mid, const Hit& b) noexcept {
+  const Hit* best = &d;
+  if (mid.spec > best->spec) best = &mid;
+  if (b.spec > best->spec) best = &b;
+  const Hit& w = *best;
   LiveMatch m;
   if (w.node == nullptr) return m;
   m.node = w.node;
@@ -125,17 +131,20 @@ const DsNode* NamesOf(const std::shared_ptr<const LiveLayer>& l) noexcept {
 
 LiveMatch LookupLive4(const LiveTables& t, std::uint32_t addr) noexcept {
   const Hit d = Lpm4(Ip4Of(t.delta), addr, -1);
-  return Decide(d, Lpm4(Ip4Of(t.base), addr, d.spec));
+  const Hit m = Lpm4(Ip4Of(t.mid), addr, d.spec);
+  return Decide(d, m, Lpm4(Ip4Of(t.base), addr, std::max(d.spec, m.spec)));
 }
 
 LiveMatch LookupLive6(const LiveTables& t, std::uint64_t hi, std::uint64_t lo) noexcept {
   const Hit d = Lpm6(Ip6Of(t.delta), hi, lo, -1);
-  return Decide(d, Lpm6(Ip6Of(t.base), hi, lo, d.spec));
+  const Hit m = Lpm6(Ip6Of(t.mid), hi, lo, d.spec);
+  return Decide(d, m, Lpm6(Ip6Of(t.base), hi, lo, std::max(d.spec, m.spec)));
 }
 
 LiveMatch LookupLiveName(const LiveTables& t, std::span<const std::uint8_t> rel) noexcept {
   const Hit d = LpmName(NamesOf(t.delta), rel, -1);
-  return Decide(d, LpmName(NamesOf(t.base), rel, d.spec));
+  const Hit m = LpmName(NamesOf(t.mid), rel, d.spec);
+  return Decide(d, m, LpmName(NamesOf(t.base), rel, std::max(d.spec, m.spec)));
 }
 
 }  // namespace meshbl::table

@@ -880,7 +880,7 @@ void Resolve(const ZoneSet& zones, const QueryOptions& options, const Query& q,
     for (std::size_t i = 0; !found && q.overlays != nullptr && i < zone->live.size(); ++i) {
       const LiveTables* t = q.overlays->list(zone->live[i]);
       if (t == nullptr) continue;
-      for (const LiveLayer* l : {t->delta.get(), t->base.get()}) {
+      for (const LiveLayer* l : {t->delta.get(), t->mid.get(), t->base.get()}) {
         if (l == nullptr) continue;
         for (const DsNode* n : {l->ip4(), l->ip6(), l->names()}) {
           if (!found && n != nullptr) found = IsEntOf(*n, ctx.rel, zone->has_ip4, mode);

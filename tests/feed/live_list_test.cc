@@ -105,7 +105,12 @@ int Served(const table::OverlaySetHolder& h, std::uint32_t a) {
   return static_cast<int>(m.node->view.snapshot().values()[m.values[0]].a & 0xff);
 }
 
-TEST(LiveListsTest, RandomChangesAnswerAsTheModel) {
+// Run with the mid layer folded rarely (recent_max 2048) and every few
+// changes (recent_max 3): base, mid and delta together answer the same.
+class LiveListsLayersTest : public ::testing::TestWithParam<std::size_t> {};
+INSTANTIATE_TEST_SUITE_P(RecentMax, LiveListsLayersTest, ::testing::Values(2048, 3));
+
+TEST_P(LiveListsLayersTest, RandomChangesAnswerAsTheModel) {
   const std::string dir = TempDir();
   std::mt19937 rng(5);
   Model model;
@@ -116,6 +121,7 @@ TEST(LiveListsTest, RandomChangesAnswerAsTheModel) {
     TaskQueue tasks;
     LiveListsOptions opts;
     opts.compact_at = 40;  // compact often
+    opts.recent_max = GetParam();
     LiveLists lists(store->get(), &holder, {{"traps", 60}}, tasks.Poster(), opts);
     ASSERT_TRUE(lists.Load(1000).ok());
     const int kLens[] = {8, 16, 24, 28, 32, 32, 32};

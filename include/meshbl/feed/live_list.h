@@ -54,6 +54,9 @@ struct LiveListSpec {
 struct LiveListsOptions {
   // Delta slots that start a compaction of the base.
   std::size_t compact_at = 32768;
+  // Slots changed since the mid layer was built above which the next tick
+  // folds them into it (a tick rebuilds only these: table/live.h).
+  std::size_t recent_max = 2048;
 };
 
 struct LiveListStats {
@@ -132,6 +135,7 @@ class LiveLists {
   std::optional<Listing> Effective(const List& l, const Subject& s) const;
   std::optional<Listing> Cover(const List& l, const Subject& s) const;
   void PublishAll();
+  void BuildLayers(List* l);
   void StartCompaction(List* l);
   void FindNextExpiry();
   std::vector<Write> ExpiryWrites(const List& l, const Listing* old, const Listing* now) const;

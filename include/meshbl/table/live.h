@@ -2,15 +2,17 @@
 // changes many times a second, published on its own beside the snapshot
 // ZoneSet (swap.h: OverlaySetHolder) and read by the same lock-free path.
 //
-// A live list is a log-structured merge of two immutable layers, each an
+// A live list is a log-structured merge of three immutable layers, each an
 // in-memory snapshot with up to three datasets (ip4trie, ip6trie, dnset)
 // built by the ordinary SnapshotBuilder and validated like any snapshot:
 //   * the base: everything up to the last compaction (large, rebuilt on a
 //     background thread);
-//   * the delta: every change since (small, rebuilt and published at every
-//     feed tick).
-// A lookup asks both layers for their longest-prefix (most specific name)
-// match; the more specific match decides and the delta wins a tie. A
+//   * the mid layer: the changes since the compaction, up to the last time
+//     the delta was folded into it (rebuilt every few thousand changes);
+//   * the delta: the changes since (small, rebuilt and published at every
+//     feed tick), so that a tick costs what changed, not all since the base.
+// A lookup asks every layer for its longest-prefix (most specific name)
+// match; the most specific match decides and the newer layer wins a tie. A
 // deletion is an entry of the delta at the deleted subject: an exclusion, or
 // the value of the entry that covers it once it is gone (the feed computes
 // it), so a withdrawal never hides a more specific listing of the base and
@@ -72,10 +74,12 @@ class LiveLayer {
   std::size_t image_bytes_ = 0;
 };
 
-// A live list as published: a base and a delta (either may be null).
+// A live list as published: a base, a delta and a mid layer (any may be
+// null); newest first: delta, mid, base.
 struct LiveTables {
   std::shared_ptr<const LiveLayer> base;
   std::shared_ptr<const LiveLayer> delta;
+  std::shared_ptr<const LiveLayer> mid;
 };
 
 // Every live list of the process, by slot (the order of the live-list
