@@ -516,11 +516,26 @@ void LiveLists::ExpireNow(std::int64_t now, Done done) {
     }
   }
   expiring_ = true;
-  Commit(std::move(txn), std::move(touched), [this, done = std::move(done)](absl::Status st) {
-    expiring_ = false;
-    FindNextExpiry();
-    if (done) done(st);
-  });
+  // Every change is logged with its origin; an expiry's is the clock.
+  std::vector<std::string> expired;
+  for (const auto& [l, s] : touched)
+    expired.push_back(absl::StrCat(l->spec.name, " ", s.ToString()));
+  Commit(std::move(txn), std::move(touched),
+         [this, expired = std::move(expired), done = std::move(done)](absl::Status st) {
+           expiring_ = false;
+           if (st.ok()) {
+             constexpr std::size_t kShown = 20;  // a flood is summarised
+             for (std::size_t i = 0; i < expired.size() && i < kShown; ++i) {
+               util::LogInfo(absl::StrCat("live list ", expired[i], ": expired"));
+             }
+             if (expired.size() > kShown) {
+               util::LogInfo(
+                   absl::StrCat("live lists: ", expired.size() - kShown, " more listings expired"));
+             }
+           }
+           FindNextExpiry();
+           if (done) done(st);
+         });
 }
 
 void LiveLists::FindNextExpiry() {
