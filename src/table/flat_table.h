@@ -17,6 +17,7 @@
 #include <span>
 
 #include "meshbl/table/format.h"
+#include "meshbl/table/snapshot.h"
 #include "meshbl/table/table_ref.h"
 
 namespace meshbl::table {
@@ -92,6 +93,24 @@ inline const format::Slot128* Find128(const TableView<format::Slot128>& t, std::
   if (t.capacity == 0) return nullptr;
   return Probe(t, Bucket(Hash128(hi, lo, len), t.capacity),
                [&](const format::Slot128& s) { return s.hi == hi && s.lo == lo && s.len == len; });
+}
+
+// The SlotName of `name` (a label sequence) in `t`, whose names are stored
+// in `snap`'s strings; nullptr when absent. The fingerprint is compared
+// first, the stored name only on a fingerprint match.
+inline const format::SlotName* FindNameSlot(const Snapshot& snap,
+                                            const TableView<format::SlotName>& t,
+                                            std::span<const std::uint8_t> name) noexcept {
+  if (t.capacity == 0) return nullptr;
+  const std::uint64_t h = HashName(name);
+  const auto fp = static_cast<std::uint32_t>(h);
+  return Probe(t, Bucket(static_cast<std::uint32_t>(h >> 32), t.capacity),
+               [&](const format::SlotName& s) {
+                 if (s.fp != fp) return false;
+                 auto stored = snap.Bytes(s.name);
+                 return stored.size() == name.size() &&
+                        std::memcmp(stored.data(), name.data(), name.size()) == 0;
+               });
 }
 
 // Masks an IPv6 address given as two big-endian-ordered halves to `len` bits.

@@ -58,17 +58,7 @@ Hit Lpm6(const DsNode* node, std::uint64_t hi, std::uint64_t lo, int floor) noex
 
 const f::SlotName* FindName(const DsNode* node, const TableRef<f::SlotName>& t,
                             std::span<const std::uint8_t> name) noexcept {
-  if (t.capacity == 0) return nullptr;
-  const Snapshot& snap = node->view.snapshot();
-  const std::uint64_t h = HashName(name);
-  const auto fp = static_cast<std::uint32_t>(h);
-  return Probe(t, Bucket(static_cast<std::uint32_t>(h >> 32), t.capacity),
-               [&](const f::SlotName& s) {
-                 if (s.fp != fp) return false;
-                 auto stored = snap.Bytes(s.name);
-                 return stored.size() == name.size() &&
-                        std::memcmp(stored.data(), name.data(), name.size()) == 0;
-               });
+  return FindNameSlot(node->view.snapshot(), t, name);
 }
 
 // The most specific name entry of `node` covering `name`: the exact entry

@@ -141,16 +141,7 @@ namespace {
 
 const f::SlotName* FindName(const Snapshot& snap, const TableRef<f::SlotName>& t,
                             std::span<const std::uint8_t> name) noexcept {
-  if (t.capacity == 0) return nullptr;
-  std::uint64_t h = HashName(name);
-  auto fp = static_cast<std::uint32_t>(h);
-  return Probe(t, Bucket(static_cast<std::uint32_t>(h >> 32), t.capacity),
-               [&](const f::SlotName& s) {
-                 if (s.fp != fp) return false;
-                 auto stored = snap.Bytes(s.name);
-                 return stored.size() == name.size() &&
-                        std::memcmp(stored.data(), name.data(), name.size()) == 0;
-               });
+  return FindNameSlot(snap, t, name);
 }
 
 }  // namespace
