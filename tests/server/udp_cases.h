@@ -52,6 +52,13 @@ inline void ExpectAnswers(UdpBackend backend) {
     EXPECT_EQ(Summary(p.get()), "NOERROR 127.0.0.2");
   }
   EXPECT_TRUE(WaitFor([&] { return r->server->TotalStats().queries >= 11; }));
+  // The I/O counters are published once per batch, after the sends complete
+  // (io_uring reports a send later than its reply arrives): wait for them
+  // as for the query count.
+  WaitFor([&] {
+    const IoStats now = r->server->IoTotals();
+    return now.udp_received >= 11 && now.udp_sent >= 11;
+  });
   IoStats io = r->server->IoTotals();
   EXPECT_GE(io.udp_received, 11u);
   EXPECT_GE(io.udp_sent, 11u);
