@@ -16,6 +16,8 @@ namespace meshbl::feed {
 namespace {
 
 constexpr std::size_t kMaxExpiryPerTxn = 10000;
+// Ticks from a compaction's publish to the heap trim after it (0.5 s).
+constexpr int kTrimTicks = 100;
 
 std::string ExpiryPrefix(std::string_view list) {
   std::string k("exp");
@@ -58,7 +60,7 @@ std::string CoveredPrefix(std::string_view list, const Subject& w) {
   return p + k.substr(0, 1 + w.len / 8);
 }
 
-table::LiveEntry EntryOf(const Subject& slot, const std::optional<Listing>& l, bool excluded) {
+table::LiveEntry EntryOf(const Subject& slot, std::uint32_t value) {
   table::LiveEntry e;
   if (slot.kind == Subject::Kind::kIp) {
     e.kind = slot.addr.is_v4() ? table::LiveEntry::Kind::kIp4 : table::LiveEntry::Kind::kIp6;
@@ -70,12 +72,23 @@ table::LiveEntry EntryOf(const Subject& slot, const std::optional<Listing>& l, b
     dns::ParseName(slot.name, &e.name);
     e.wildcard = slot.wildcard;
   }
-  e.excluded = excluded || !l.has_value();
-  if (l) {
-    e.value.a = 0x7f000000u | l->code;
-    if (!l->reason.empty()) e.value.txt = l->reason;
-  }
+  e.value = value;
   return e;
+}
+
+// The value id a listing is answered with (interned in `values`).
+std::uint32_t ValueOf(table::LiveValues* values, const LiveListSpec& spec, const Listing& l) {
+  table::Value v;
+  v.a = 0x7f000000u | l.code;
+  if (!l.reason.empty()) v.txt = l.reason;
+  const std::uint32_t id = values->Intern(v);
+  if (id == table::LiveValues::kFull) {
+    util::LogError(absl::StrCat("live list ", spec.name, ": more than ",
+                                table::LiveValues::kCapacity, " distinct values; ",
+                                l.subject.ToString(), " is not served"));
+    return table::LiveEntry::kExcluded;
+  }
+  return id;
 }
 
 }  // namespace
@@ -93,18 +106,22 @@ std::string ExpiryKey(std::string_view list, std::int64_t expires, const Subject
   return k;
 }
 
-// What a delta slot answers: a listing, or an exclusion (a whitelist entry,
-// or nothing covers the subject any more).
+// What a delta slot answers (`value`: a listing's value id, or an exclusion:
+// a whitelist entry, or nothing covers the subject any more), and the
+// record at exactly that subject (`record`: a listing's value id,
+// kExcluded for a whitelist entry, kRemoved for none), which is what a
+// compaction merges into the base.
 struct LiveLists::Slot {
   Subject subject;
-  std::optional<Listing> listing;
-  bool excluded = false;
+  std::uint32_t value = table::LiveEntry::kExcluded;
+  std::uint32_t record = table::LiveEntry::kRemoved;
   std::uint64_t seq = 0;
 };
 
 struct LiveLists::List {
   LiveListSpec spec;
   std::uint32_t slot = 0;
+  std::shared_ptr<table::LiveValues> values = std::make_shared<table::LiveValues>();
   std::shared_ptr<const table::LiveLayer> base;
   std::shared_ptr<const table::LiveTables> published;
   std::map<std::string, Slot> delta;       // by slot (subject) key
@@ -117,7 +134,9 @@ struct LiveLists::List {
   // layer holds these, the mid layer every other slot of `delta`.
   std::shared_ptr<const table::LiveLayer> mid;
   std::set<std::string> recent;
-  bool fold = false;  // the next build folds everything into `mid`
+  bool fold = false;            // the next build rebuilds `mid` from every slot
+  std::size_t quiet_ticks = 0;  // ticks since a slot was last touched
+  int trim_ticks = 0;           // ticks until the heap is trimmed (0: none due)
   std::thread compactor;
   LiveListStats stats;
 };
@@ -167,9 +186,9 @@ const LiveLists::List* LiveLists::Find(std::string_view list) const {
 namespace {
 
 // The base of `list`: every listing and whitelist entry in the store, from
-// one scan each. Runs on the compaction thread or at start-up.
-absl::StatusOr<std::shared_ptr<const table::LiveLayer>> BuildBase(const Store& store,
-                                                                  const LiveListSpec& spec) {
+// one scan each. Start-up, on the feed thread (it interns values).
+absl::StatusOr<std::shared_ptr<const table::LiveLayer>> BuildBase(
+    const Store& store, const LiveListSpec& spec, std::shared_ptr<table::LiveValues> values) {
   std::vector<table::LiveEntry> entries;
   std::string last_exact;  // a name listed exactly, just before its wildcard
   absl::Status bad;
@@ -181,14 +200,15 @@ absl::StatusOr<std::shared_ptr<const table::LiveLayer>> BuildBase(const Store& s
                            return true;  // counted below; the rest still served
                          }
                          const Subject& s = l->subject;
-                         entries.push_back(EntryOf(s, *l, false));
+                         const std::uint32_t v = ValueOf(values.get(), spec, *l);
+                         entries.push_back(EntryOf(s, v));
                          if (s.kind == Subject::Kind::kName) {
                            if (!s.wildcard) {
                              last_exact = s.name;
                            } else if (last_exact != s.name) {
                              Subject exact = s;
                              exact.wildcard = false;
-                             entries.push_back(EntryOf(exact, *l, false));
+                             entries.push_back(EntryOf(exact, v));
                            }
                          }
                          return true;
@@ -201,11 +221,11 @@ absl::StatusOr<std::shared_ptr<const table::LiveLayer>> BuildBase(const Store& s
                       bad = w.status();
                       return true;
                     }
-                    entries.push_back(EntryOf(w->subject, std::nullopt, true));
+                    entries.push_back(EntryOf(w->subject, table::LiveEntry::kExcluded));
                     if (w->subject.kind == Subject::Kind::kName && w->subject.wildcard) {
                       Subject exact = w->subject;
                       exact.wildcard = false;
-                      entries.push_back(EntryOf(exact, std::nullopt, true));
+                      entries.push_back(EntryOf(exact, table::LiveEntry::kExcluded));
                     }
                     return true;
                   });
@@ -216,18 +236,18 @@ absl::StatusOr<std::shared_ptr<const table::LiveLayer>> BuildBase(const Store& s
   }
   // A whitelist entry and a listing at the same subject cannot both be
   // stored (WhitelistAdd deletes, Add refuses); the builder keeps the first.
-  return table::LiveLayer::Build(spec.name, entries, spec.ttl);
+  return table::LiveLayer::Build(entries, std::move(values), spec.ttl);
 }
 
 }  // namespace
 
 absl::Status LiveLists::Load(std::int64_t now) {
   for (auto& l : lists_) {
-    auto base = BuildBase(*store_, l->spec);
+    auto base = BuildBase(*store_, l->spec, l->values);
     if (!base.ok()) return base.status();
     l->base = *std::move(base);
     l->stats.base_entries = l->base->entries();
-    l->stats.base_bytes = l->base->image_bytes();
+    l->stats.base_bytes = l->base->bytes();
   }
   FindNextExpiry();
   PublishAll();
@@ -269,41 +289,54 @@ std::optional<Listing> LiveLists::Cover(const List& l, const Subject& s) const {
 }
 
 void LiveLists::Recompute(List* l, const Subject& s) {
-  auto set = [&](const Subject& slot, std::optional<Listing> listing, bool excluded) {
-    Slot& sl = l->delta[EncodeSubjectKey(slot)];
+  using table::LiveEntry;
+  auto value_of = [&](const std::optional<Listing>& x) {
+    return x ? ValueOf(l->values.get(), l->spec, *x) : LiveEntry::kExcluded;
+  };
+  // `record`: what is stored at exactly the slot; `value`: what it answers.
+  auto set = [&](const Subject& slot, std::uint32_t record, std::uint32_t value) {
+    std::string key = EncodeSubjectKey(slot);
+    Slot& sl = l->delta[key];
     sl.subject = slot;
-    sl.listing = std::move(listing);
-    sl.excluded = excluded || !sl.listing.has_value();
+    sl.record = record;
+    sl.value = value;
     sl.seq = ++l->seq;
-    l->recent.insert(EncodeSubjectKey(slot));
+    l->recent.insert(std::move(key));
+  };
+  auto set_listing = [&](const Subject& slot, const Listing& x) {
+    const std::uint32_t v = ValueOf(l->values.get(), l->spec, x);
+    set(slot, v, v);
+  };
+  auto set_cover = [&](const Subject& slot, const Subject& from) {
+    set(slot, LiveEntry::kRemoved, value_of(Cover(*l, from)));
   };
   auto white = [&](const Subject& x) {
     return store_->Get(Table::kWhitelist, WhitelistKey(l->spec.name, x)).has_value();
   };
   if (s.kind == Subject::Kind::kIp) {
-    if (white(s)) return set(s, std::nullopt, true);
-    if (auto e = Effective(*l, s)) return set(s, std::move(e), false);
-    return set(s, Cover(*l, s), false);
+    if (white(s)) return set(s, LiveEntry::kExcluded, LiveEntry::kExcluded);
+    if (auto e = Effective(*l, s)) return set_listing(s, *e);
+    return set_cover(s, s);
   }
   Subject exact = s, wild = s;
   exact.wildcard = false;
   wild.wildcard = true;
   // The exact slot: the name's own listing, else its wildcard's, else cover.
   if (white(exact) || white(wild)) {
-    set(exact, std::nullopt, true);
+    set(exact, LiveEntry::kExcluded, LiveEntry::kExcluded);
   } else if (auto e = Effective(*l, exact)) {
-    set(exact, std::move(e), false);
+    set_listing(exact, *e);
   } else if (auto w = Effective(*l, wild)) {
-    set(exact, std::move(w), false);
+    set_listing(exact, *w);
   } else {
-    set(exact, Cover(*l, exact), false);
+    set_cover(exact, exact);
   }
   if (white(wild)) {
-    set(wild, std::nullopt, true);
+    set(wild, LiveEntry::kExcluded, LiveEntry::kExcluded);
   } else if (auto w = Effective(*l, wild)) {
-    set(wild, std::move(w), false);
+    set_listing(wild, *w);
   } else {
-    set(wild, Cover(*l, exact), false);
+    set_cover(wild, exact);
   }
 }
 
@@ -569,15 +602,34 @@ void LiveLists::RecomputeTouched(List* l) {
   l->dirty = true;
 }
 
+// A compaction costs the base's size: it starts once the delta holds
+// compact_at slots or an eighth of the base, whichever is more, so that its
+// cost per change stays bounded as the list grows.
+std::size_t LiveLists::CompactAt(const List& l) const {
+  const std::size_t base = l.base != nullptr ? l.base->entries() : 0;
+  return std::max(options_.compact_at, base / 8);
+}
+
 void LiveLists::Tick(std::int64_t now) {
   if (!expiring_ && next_expiry_ != 0 && now >= next_expiry_) ExpireNow(now, nullptr);
   bool publish = false;
   for (auto& lp : lists_) {
     List* l = lp.get();
-    if (!l->touched.empty()) RecomputeTouched(l);
+    if (l->trim_ticks > 0 && --l->trim_ticks == 0) malloc_trim(0);
+    if (!l->touched.empty()) {
+      RecomputeTouched(l);
+      l->quiet_ticks = 0;
+    } else if (l->quiet_ticks < options_.quiet_ticks) {
+      ++l->quiet_ticks;
+    }
     // Also when nothing changed: the delta left by a compaction (the
-    // changes made while it ran) may itself be due for one.
-    if (!l->compacting && l->delta.size() >= options_.compact_at) StartCompaction(l);
+    // changes made while it ran) may itself be due for one; and a list
+    // that went quiet settles into its base.
+    if (!l->compacting && !l->delta.empty() &&
+        (l->delta.size() >= CompactAt(*l) || l->quiet_ticks == options_.quiet_ticks)) {
+      l->quiet_ticks = options_.quiet_ticks + 1;  // once per quiet spell
+      StartCompaction(l);
+    }
     if (!l->dirty) continue;
     BuildLayers(l);
     publish = true;
@@ -586,26 +638,28 @@ void LiveLists::Tick(std::int64_t now) {
 }
 
 // The delta layer from the recently changed slots only; past recent_max
-// (or after a compaction) every slot is folded into the mid layer instead
-// and the delta starts empty. Either way a slot's newest value is in the
-// newest layer that has it (table/live.h: the newer layer wins a tie).
+// they are merged into the mid layer instead and the delta starts empty
+// (after a compaction the mid layer is rebuilt from every slot). Either way
+// a slot's newest value is in the newest layer that has it (table/live.h:
+// the newer layer wins a tie).
 void LiveLists::BuildLayers(List* l) {
   std::vector<table::LiveEntry> entries;
-  const bool fold = l->fold || l->recent.size() > options_.recent_max;
-  if (fold) {
+  const bool rebuild = l->fold || l->mid == nullptr;
+  const bool fold = rebuild || l->recent.size() > options_.recent_max;
+  if (rebuild) {
     entries.reserve(l->delta.size());
-    for (const auto& [k, slot] : l->delta) {
-      entries.push_back(EntryOf(slot.subject, slot.listing, slot.excluded));
-    }
+    for (const auto& [k, slot] : l->delta) entries.push_back(EntryOf(slot.subject, slot.value));
   } else {
     entries.reserve(l->recent.size());
     for (const std::string& k : l->recent) {
       auto it = l->delta.find(k);
       if (it == l->delta.end()) continue;
-      entries.push_back(EntryOf(it->second.subject, it->second.listing, it->second.excluded));
+      entries.push_back(EntryOf(it->second.subject, it->second.value));
     }
   }
-  auto layer = table::LiveLayer::Build(l->spec.name, entries, l->spec.ttl);
+  auto layer = rebuild ? table::LiveLayer::Build(entries, l->values, l->spec.ttl)
+               : fold  ? table::LiveLayer::Merge(*l->mid, entries)
+                       : table::LiveLayer::Build(entries, l->values, l->spec.ttl);
   if (!layer.ok()) {
     util::LogError(absl::StrCat("live list ", l->spec.name, ": ", layer.status().message()));
     return;
@@ -627,7 +681,8 @@ void LiveLists::PublishAll() {
   auto os = std::make_shared<table::OverlaySet>();
   for (auto& l : lists_) {
     if (l->published == nullptr) {
-      l->published = std::make_shared<table::LiveTables>(table::LiveTables{l->base, nullptr});
+      l->published =
+          std::make_shared<table::LiveTables>(table::LiveTables{l->base, nullptr, nullptr});
     }
     os->lists.push_back(l->published);
     ++l->stats.publishes;
@@ -635,41 +690,50 @@ void LiveLists::PublishAll() {
   holder_->Publish(std::move(os));
 }
 
+// Merges the records of every delta slot into a new base on a thread (the
+// old base is immutable; the store is not read): O(base) with no allocation
+// per entry, one extra copy of the base at most.
 void LiveLists::StartCompaction(List* l) {
   l->compacting = true;
   l->freeze_seq = l->seq;
   if (l->compactor.joinable()) l->compactor.join();
+  std::vector<table::LiveEntry> changes;
+  changes.reserve(l->delta.size());
+  for (const auto& [k, slot] : l->delta) changes.push_back(EntryOf(slot.subject, slot.record));
   auto alive = alive_;
-  l->compactor = std::thread([this, l, alive] {
-    auto base = BuildBase(*store_, l->spec);
-    // Building a base allocates several times its image (the entries, the
-    // builder's tables) and frees it again; glibc keeps freed memory in the
-    // heap unless told, which made a compacted 1M-entry list hold ~0.5 GiB.
-    malloc_trim(0);
-    post_([this, l, alive, base = std::move(base)]() mutable {
-      if (!alive->load()) return;
-      l->compacting = false;
-      if (!base.ok()) {
-        util::LogError(
-            absl::StrCat("live list ", l->spec.name,
-                         ": compaction failed, keeping the delta: ", base.status().message()));
-        return;
-      }
-      l->base = *std::move(base);
-      ++l->stats.compactions;
-      l->stats.base_entries = l->base->entries();
-      l->stats.base_bytes = l->base->image_bytes();
-      for (auto it = l->delta.begin(); it != l->delta.end();) {
-        it = it->second.seq <= l->freeze_seq ? l->delta.erase(it) : std::next(it);
-      }
-      // Republish over the new base with the slots changed since, all in
-      // the mid layer.
-      l->fold = true;
-      BuildLayers(l);
-      PublishAll();
-      malloc_trim(0);  // the old delta's slots (see above)
-    });
-  });
+  l->compactor =
+      std::thread([this, l, alive, old = l->base, changes = std::move(changes)]() mutable {
+        absl::StatusOr<std::shared_ptr<const table::LiveLayer>> base =
+            absl::InternalError("no base");
+        if (old != nullptr) base = table::LiveLayer::Merge(*old, changes);
+        old.reset();
+        std::vector<table::LiveEntry>().swap(changes);
+        post_([this, l, alive, base = std::move(base)]() mutable {
+          if (!alive->load()) return;
+          l->compacting = false;
+          if (!base.ok()) {
+            util::LogError(
+                absl::StrCat("live list ", l->spec.name,
+                             ": compaction failed, keeping the delta: ", base.status().message()));
+            return;
+          }
+          l->base = *std::move(base);
+          ++l->stats.compactions;
+          l->stats.base_entries = l->base->entries();
+          l->stats.base_bytes = l->base->bytes();
+          for (auto it = l->delta.begin(); it != l->delta.end();) {
+            it = it->second.seq <= l->freeze_seq ? l->delta.erase(it) : std::next(it);
+          }
+          // Republish over the new base with the slots changed since, all in
+          // the mid layer.
+          l->fold = true;
+          BuildLayers(l);
+          PublishAll();
+          // glibc keeps freed memory in the heap unless told: trim once the
+          // readers have let go of the old base (they refresh per batch).
+          l->trim_ticks = kTrimTicks;
+        });
+      });
 }
 
 std::vector<Listing> LiveLists::ListingsCovering(std::string_view list,

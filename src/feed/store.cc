@@ -95,7 +95,12 @@ class Store::Impl {
     mdb_env_set_maxdbs(env_, kTableCount + 2);
     mdb_env_set_maxreaders(env_, 1024);
     mdb_env_set_mapsize(env_, map_bytes_);
-    const unsigned flags = MDB_NOSUBDIR | MDB_NOTLS | (options_.durable ? 0u : MDB_NOSYNC);
+    // MDB_WRITEMAP: a transaction writes its pages in the map, not in
+    // malloc'd copies (LMDB keeps every freed copy for reuse, which held
+    // ~130 MB after a 100k-change `load`), and a commit syncs them with one
+    // msync instead of write() + fdatasync. No nested transactions here.
+    const unsigned flags =
+        MDB_NOSUBDIR | MDB_NOTLS | MDB_WRITEMAP | (options_.durable ? 0u : MDB_NOSYNC);
     if (int rc = mdb_env_open(env_, path_.c_str(), flags, 0600); rc != 0) {
       if (rc == MDB_INVALID) {
         return absl::InvalidArgumentError(

@@ -361,11 +361,27 @@ bool Eval(Context& c, const DsNode& ds, std::span<const std::uint8_t> rel) noexc
   return false;
 }
 
-// Adds the values of a live match with `$` = `subject`.
+// Live lists have no `$0`..`$9` or base template.
+constexpr TxtContext kNoContext{};
+
+// Adds the value of a live match with `$` = `subject`.
 bool AddLiveValues(Context& c, const LiveMatch& m, std::string_view subject) noexcept {
-  if (m.match != Match::kListed) return false;
-  for (const std::uint32_t id : m.values.ids()) {
-    AddValue(c, *m.node, m.node->view.ttl(), id, subject);
+  if (m.match != Match::kListed || m.value == nullptr) return false;
+  const Value& v = *m.value;
+  if (WantA(c.q.qtype)) {
+    std::uint8_t a[4] = {static_cast<std::uint8_t>(v.a >> 24), static_cast<std::uint8_t>(v.a >> 16),
+                         static_cast<std::uint8_t>(v.a >> 8), static_cast<std::uint8_t>(v.a)};
+    c.out->AddAnswer(kTypeA, m.ttl, a);
+  }
+  if (WantTxt(c.q.qtype)) {
+    std::uint8_t txt[1 + kMaxTxtExpansion];
+    const std::string_view entry = v.txt ? std::string_view(*v.txt) : std::string_view();
+    std::size_t n =
+        ExpandTxt(kNoContext, entry, v.txt.has_value(), subject, reinterpret_cast<char*>(txt + 1));
+    if (n > 0) {
+      txt[0] = static_cast<std::uint8_t>(n);
+      c.out->AddAnswer(kTypeTxt, m.ttl, std::span<const std::uint8_t>(txt, n + 1));
+    }
   }
   return true;
 }
@@ -465,14 +481,12 @@ void AddNs(const ZoneNode& z, const OverlaySet* overlays, Answer* out, bool auth
         const LiveTables* t = overlays->list(slot);
         if (t == nullptr) continue;
         const LiveMatch m = LookupLiveName(*t, lg.rel);
-        if (m.match != Match::kListed || m.values.empty()) continue;
-        const auto values = m.node->view.snapshot().values();
-        if (m.values[0] >= values.size()) continue;
-        const std::uint32_t a = values[m.values[0]].a;
+        if (m.match != Match::kListed || m.value == nullptr) continue;
+        const std::uint32_t a = m.value->a;
         const std::uint8_t rd[4] = {
             static_cast<std::uint8_t>(a >> 24), static_cast<std::uint8_t>(a >> 16),
             static_cast<std::uint8_t>(a >> 8), static_cast<std::uint8_t>(a)};
-        out->AddAdditional(lg.owner, kTypeA, m.node->view.ttl(), rd);
+        out->AddAdditional(lg.owner, kTypeA, m.ttl, rd);
         break;
       }
     }
@@ -720,6 +734,60 @@ bool IsEntOf(const DsNode& ds, std::span<const std::uint8_t> rel, bool map_ip4,
   return false;
 }
 
+// IsEntOf for a live list: its layers answer as an ip4trie, an ip6trie and
+// a dnset would.
+bool LivePrefixListed4(const LiveTables& t, std::uint32_t p, unsigned len) noexcept {
+  // An entry as long as the prefix or shorter decides for the whole prefix.
+  if (LookupLive4(t, p, static_cast<int>(len)).match == Match::kListed) return true;
+  for (const LiveLayer* l : {t.delta.get(), t.mid.get(), t.base.get()}) {
+    if (l != nullptr && l->ListedInside4(p, len)) return true;
+  }
+  return false;
+}
+
+bool LivePrefixListed6(const LiveTables& t, std::uint64_t hi, std::uint64_t lo,
+                       unsigned len) noexcept {
+  if (LookupLive6(t, hi, lo, static_cast<int>(len)).match == Match::kListed) return true;
+  for (const LiveLayer* l : {t.delta.get(), t.mid.get(), t.base.get()}) {
+    if (l != nullptr && l->ListedInside6(hi, lo, len)) return true;
+  }
+  return false;
+}
+
+bool IsLiveEnt(const LiveTables& t, std::span<const std::uint8_t> rel, bool map_ip4,
+               EntMode mode) noexcept {
+  if (mode == EntMode::kHidden) return false;
+  bool has4 = false, has6 = false, has_names = false;
+  for (const LiveLayer* l : {t.delta.get(), t.mid.get(), t.base.get()}) {
+    if (l == nullptr) continue;
+    has4 |= l->has_ip4();
+    has6 |= l->has_ip6();
+    has_names |= l->has_names();
+  }
+  const bool always = mode == EntMode::kAlways;
+  std::uint32_t p4 = 0, unused = 0;
+  unsigned len4 = 0, len = 0;
+  std::uint64_t hi = 0, lo = 0;
+  if (has4) {
+    if (ParseIp4Prefix(rel, &p4, &len4) && (always || LivePrefixListed4(t, p4, len4))) return true;
+    if (ParseNibblePrefix(rel, &hi, &lo, &len) && !ParseIp4Labels(rel, &unused) &&
+        MappedIp4Prefix(hi, lo, len, &p4, &len4) && (always || LivePrefixListed4(t, p4, len4))) {
+      return true;
+    }
+  }
+  if (has6 && ParseNibblePrefix(rel, &hi, &lo, &len) &&
+      !((map_ip4 || has4) && ParseIp4Labels(rel, &unused)) &&
+      (always || LivePrefixListed6(t, hi, lo, len))) {
+    return true;
+  }
+  if (has_names) {
+    for (const LiveLayer* l : {t.delta.get(), t.mid.get(), t.base.get()}) {
+      if (l != nullptr && l->ListedBelow(rel)) return true;
+    }
+  }
+  return false;
+}
+
 // All RRs of one type in the answer get the minimum TTL among them (§5).
 // Linear in the answer: one pass for the minimum of each type, one to set.
 void EqualizeTtls(Answer* out) noexcept {
@@ -874,18 +942,12 @@ void Resolve(const ZoneSet& zones, const QueryOptions& options, const Query& q,
       if (found) break;
       found = IsEntOf(*ds, ctx.rel, zone->has_ip4, mode);
     }
-    // Live lists: either layer listing something below makes the name
-    // exist (a deletion still in the delta leaves the base's entry counted
-    // until the next compaction: NODATA where NXDOMAIN is due, for seconds).
+    // Live lists: a layer listing something below makes the name exist (a
+    // deletion still in the delta leaves the base's entry counted until the
+    // next compaction: NODATA where NXDOMAIN is due, for seconds).
     for (std::size_t i = 0; !found && q.overlays != nullptr && i < zone->live.size(); ++i) {
       const LiveTables* t = q.overlays->list(zone->live[i]);
-      if (t == nullptr) continue;
-      for (const LiveLayer* l : {t->delta.get(), t->mid.get(), t->base.get()}) {
-        if (l == nullptr) continue;
-        for (const DsNode* n : {l->ip4(), l->ip6(), l->names()}) {
-          if (!found && n != nullptr) found = IsEntOf(*n, ctx.rel, zone->has_ip4, mode);
-        }
-      }
+      if (t != nullptr) found = IsLiveEnt(*t, ctx.rel, zone->has_ip4, mode);
     }
     out->empty_non_terminal = found;
   }

@@ -102,7 +102,7 @@ int Served(const table::OverlaySetHolder& h, std::uint32_t a) {
   if (os == nullptr || os->list(0) == nullptr) return -1;
   const table::LiveMatch m = table::LookupLive4(*os->list(0), a);
   if (m.match != table::Match::kListed) return 0;
-  return static_cast<int>(m.node->view.snapshot().values()[m.values[0]].a & 0xff);
+  return static_cast<int>(m.value->a & 0xff);
 }
 
 // Run with the mid layer folded rarely (recent_max 2048) and every few

@@ -91,7 +91,7 @@ int Answer(const table::LiveTables& t, const Probe& p) {
       break;
   }
   if (m.match != table::Match::kListed) return 0;
-  return static_cast<int>(m.node->view.snapshot().values()[m.values[0]].a & 0xff);
+  return static_cast<int>(m.value->a & 0xff);
 }
 
 // The feed thread's task queue (EventLoop::Post in the daemon).

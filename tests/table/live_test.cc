@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <set>
 #include <tuple>
 
 #include "gtest/gtest.h"
@@ -19,6 +20,27 @@ using testing::Ask;
 using testing::Labels;
 using testing::MakeZoneSet;
 
+// The values of every layer built here.
+const std::shared_ptr<LiveValues>& Values() {
+  static const auto* v = new std::shared_ptr<LiveValues>(std::make_shared<LiveValues>());
+  return *v;
+}
+
+std::uint32_t ValueId(std::optional<std::uint32_t> code, std::string txt = "") {
+  if (!code) return LiveEntry::kExcluded;
+  Value v;
+  v.a = 0x7f000000 | *code;
+  if (!txt.empty()) v.txt = txt;
+  return Values()->Intern(v);
+}
+
+std::shared_ptr<const LiveLayer> Layer(const std::vector<LiveEntry>& entries,
+                                       std::uint32_t ttl = 60) {
+  auto l = LiveLayer::Build(entries, Values(), ttl);
+  EXPECT_TRUE(l.ok()) << l.status();
+  return l.ok() ? *l : nullptr;
+}
+
 LiveEntry Ip4Entry(std::uint32_t net, int len, std::optional<std::uint32_t> code) {
   LiveEntry e;
   e.kind = LiveEntry::Kind::kIp4;
@@ -26,8 +48,7 @@ LiveEntry Ip4Entry(std::uint32_t net, int len, std::optional<std::uint32_t> code
   e.addr = {static_cast<std::uint8_t>(net >> 24), static_cast<std::uint8_t>(net >> 16),
             static_cast<std::uint8_t>(net >> 8), static_cast<std::uint8_t>(net)};
   e.len = static_cast<std::uint8_t>(len);
-  e.excluded = !code.has_value();
-  if (code) e.value.a = 0x7f000000 | *code;
+  e.value = ValueId(code);
   return e;
 }
 
@@ -95,12 +116,8 @@ TEST(LiveLookupTest, BasePlusDeltaEqualsEffectiveSet) {
       }
     }
     LiveTables t;
-    auto b = LiveLayer::Build("t", base_entries, 60);
-    ASSERT_TRUE(b.ok()) << b.status();
-    auto d = LiveLayer::Build("t", delta_entries, 60);
-    ASSERT_TRUE(d.ok()) << d.status();
-    t.base = *b;
-    t.delta = *d;
+    t.base = Layer(base_entries);
+    t.delta = Layer(delta_entries);
     for (int q = 0; q < 400; ++q) {
       const std::uint32_t addr = 0x0a000000u | (rng() & 0x0000ffffu);
       const auto want = Lpm(eff, addr, 33);
@@ -113,9 +130,9 @@ TEST(LiveLookupTest, BasePlusDeltaEqualsEffectiveSet) {
         EXPECT_EQ(got.match, Match::kExcluded) << "round " << round << " addr " << std::hex << addr;
       } else {
         ASSERT_EQ(got.match, Match::kListed) << "round " << round << " addr " << std::hex << addr;
-        ASSERT_EQ(got.values.size(), 1u);
-        const auto v = got.node->view.snapshot().values()[got.values[0]];
-        EXPECT_EQ(v.a, 0x7f000000u | **want) << "round " << round << " addr " << std::hex << addr;
+        ASSERT_NE(got.value, nullptr);
+        EXPECT_EQ(got.value->a, 0x7f000000u | **want)
+            << "round " << round << " addr " << std::hex << addr;
       }
     }
   }
@@ -127,11 +144,7 @@ LiveEntry NameEntry(const std::string& text, bool wildcard, std::optional<std::u
   e.kind = LiveEntry::Kind::kName;
   e.name = Labels(text);
   e.wildcard = wildcard;
-  e.excluded = !code.has_value();
-  if (code) {
-    e.value.a = 0x7f000000 | *code;
-    if (!txt.empty()) e.value.txt = txt;
-  }
+  e.value = ValueId(code, txt);
   return e;
 }
 
@@ -144,19 +157,176 @@ TEST(LiveLookupTest, NamesMostSpecificAcrossLayers) {
   std::vector<LiveEntry> delta = {NameEntry("b.example.com", true, 4),
                                   NameEntry("example.com", true, std::nullopt),
                                   NameEntry("example.com", false, std::nullopt)};
-  LiveTables t{*LiveLayer::Build("t", base, 60), *LiveLayer::Build("t", delta, 60)};
+  LiveTables t{Layer(base), Layer(delta), nullptr};
   auto code = [&](const std::string& n) -> int {
     const std::string l = Labels(n);
     auto m = LookupLiveName(t, {reinterpret_cast<const std::uint8_t*>(l.data()), l.size()});
     if (m.match == Match::kNone) return -1;
     if (m.match == Match::kExcluded) return 0;
-    return static_cast<int>(m.node->view.snapshot().values()[m.values[0]].a & 0xff);
+    return static_cast<int>(m.value->a & 0xff);
   };
   EXPECT_EQ(code("a.b.example.com"), 3);  // base exact beats delta wildcard b.example.com
   EXPECT_EQ(code("c.b.example.com"), 4);  // delta wildcard b (3 labels) beats base example.com
   EXPECT_EQ(code("x.example.com"), 0);    // tie at example.com: the delta's exclusion wins
   EXPECT_EQ(code("example.com"), 0);
   EXPECT_EQ(code("example.org"), -1);
+}
+
+// A random entry of any kind over small spaces, so that subjects repeat.
+LiveEntry RandomEntry(std::mt19937& rng) {
+  LiveEntry e;
+  switch (rng() % 3) {
+    case 0: {
+      const int len = static_cast<int>(rng() % 33);
+      return Ip4Entry(0x0a000000u | (rng() & 0x00ff0f0fu), len, std::nullopt);
+    }
+    case 1: {
+      e.kind = LiveEntry::Kind::kIp6;
+      e.len = static_cast<std::uint8_t>(rng() % 129);
+      e.addr[0] = 0x20;
+      e.addr[1] = 0x01;
+      e.addr[15] = static_cast<std::uint8_t>(rng() % 4);
+      e.addr[7] = static_cast<std::uint8_t>(rng() % 4);
+      // Host bits zero.
+      for (unsigned b = e.len; b < 128; ++b)
+        e.addr[b / 8] &= static_cast<std::uint8_t>(~(0x80u >> (b % 8)));
+      return e;
+    }
+    default: {
+      static const char* const kNames[] = {"a", "b.a", "c.b.a", "x.y", "\\000.y", "a\\.b.y"};
+      e.kind = LiveEntry::Kind::kName;
+      e.name = Labels(kNames[rng() % std::size(kNames)]);
+      e.wildcard = rng() % 2 == 0;
+      return e;
+    }
+  }
+}
+
+std::string KeyOf(const LiveEntry& e) {
+  std::string k(1, static_cast<char>(e.kind));
+  k.append(reinterpret_cast<const char*>(e.addr.data()), e.addr.size());
+  k.push_back(static_cast<char>(e.len));
+  k.push_back(e.wildcard ? '*' : '=');
+  return k + e.name;
+}
+
+// Merge(Build(base), changes) holds exactly the entries of the base with
+// the changes applied (a change's value replaces, kRemoved deletes, the
+// first change of a subject wins), for every size from empty up, all kinds
+// of entry mixed; and a lookup of every subject gives its value.
+TEST(LiveMergeTest, MergeAppliesChangesToEveryKind) {
+  std::mt19937 rng(5);
+  for (const int nbase : {0, 1, 2, 7, 60, 500, 3000}) {
+    for (const int nchanges : {0, 1, 3, 40, 700}) {
+      std::map<std::string, LiveEntry> model;
+      std::vector<LiveEntry> base, changes;
+      for (int i = 0; i < nbase; ++i) {
+        LiveEntry e = RandomEntry(rng);
+        e.value = rng() % 5 == 0 ? LiveEntry::kExcluded : ValueId(rng() % 50 + 2);
+        base.push_back(e);
+        model.emplace(KeyOf(e), e);  // first wins, as in Build
+      }
+      std::set<std::string> changed;
+      for (int i = 0; i < nchanges; ++i) {
+        LiveEntry e = RandomEntry(rng);
+        const auto r = rng() % 4;
+        e.value = r == 0   ? LiveEntry::kRemoved
+                  : r == 1 ? LiveEntry::kExcluded
+                           : ValueId(rng() % 50 + 2);
+        changes.push_back(e);
+        if (!changed.insert(KeyOf(e)).second) continue;
+        if (e.value == LiveEntry::kRemoved) {
+          model.erase(KeyOf(e));
+        } else {
+          model[KeyOf(e)] = e;
+        }
+      }
+      auto b = Layer(base);
+      ASSERT_NE(b, nullptr);
+      auto m = LiveLayer::Merge(*b, changes);
+      ASSERT_TRUE(m.ok()) << m.status();
+      std::map<std::string, std::uint32_t> got;
+      (*m)->ForEach([&](const LiveEntry& e) { got[KeyOf(e)] = e.value; });
+      std::map<std::string, std::uint32_t> want;
+      for (const auto& [k, e] : model) want[k] = e.value;
+      ASSERT_EQ(got, want) << nbase << " base entries, " << nchanges << " changes";
+      EXPECT_EQ((*m)->entries(), want.size());
+      // Every IPv4 subject reads back its own value from the merged layer.
+      for (const auto& [k, e] : model) {
+        if (e.kind != LiveEntry::Kind::kIp4) continue;
+        const std::uint32_t a = (std::uint32_t{e.addr[0]} << 24) |
+                                (std::uint32_t{e.addr[1]} << 16) | (std::uint32_t{e.addr[2]} << 8) |
+                                e.addr[3];
+        const auto hit = (*m)->Lpm4(a, e.len - 1, e.len);
+        EXPECT_EQ(hit.spec, e.len);
+        EXPECT_EQ(hit.val, e.value);
+      }
+    }
+  }
+}
+
+// Empty non-terminals of a layer against brute force: a listed entry longer
+// than the prefix inside it (IPv4 and IPv6), a listed name below a name;
+// exclusions never make one.
+TEST(LiveLayerTest, EmptyNonTerminalsAgainstBruteForce) {
+  std::mt19937 rng(9);
+  for (int round = 0; round < 30; ++round) {
+    std::vector<LiveEntry> entries;
+    const int n = 1 + static_cast<int>(rng() % 80);
+    for (int i = 0; i < n; ++i) {
+      LiveEntry e = RandomEntry(rng);
+      e.value = rng() % 3 == 0 ? LiveEntry::kExcluded : ValueId(2);
+      entries.push_back(e);
+    }
+    auto l = Layer(entries);
+    ASSERT_NE(l, nullptr);
+    std::map<std::string, LiveEntry> first;
+    for (const LiveEntry& e : entries) first.emplace(KeyOf(e), e);
+    for (int q = 0; q < 200; ++q) {
+      LiveEntry p = RandomEntry(rng);
+      bool want = false;
+      for (const auto& [k, e] : first) {
+        if (e.value == LiveEntry::kExcluded || e.kind != p.kind) continue;
+        if (e.kind == LiveEntry::Kind::kName) {
+          // p is a proper parent: e's labels from the second on.
+          for (std::size_t off = 1u + static_cast<std::uint8_t>(e.name[0]); off < e.name.size();
+               off += 1u + static_cast<std::uint8_t>(e.name[off])) {
+            want |= e.name.compare(off, std::string::npos, p.name) == 0;
+          }
+          continue;
+        }
+        if (e.len <= p.len) continue;
+        bool inside = true;
+        for (unsigned b = 0; b < p.len; ++b) {
+          inside &= ((e.addr[b / 8] ^ p.addr[b / 8]) & (0x80u >> (b % 8))) == 0;
+        }
+        want |= inside;
+      }
+      bool got = false;
+      switch (p.kind) {
+        case LiveEntry::Kind::kIp4:
+          got =
+              l->ListedInside4((std::uint32_t{p.addr[0]} << 24) | (std::uint32_t{p.addr[1]} << 16) |
+                                   (std::uint32_t{p.addr[2]} << 8) | p.addr[3],
+                               p.len);
+          break;
+        case LiveEntry::Kind::kIp6: {
+          std::uint64_t hi = 0, lo = 0;
+          for (int i = 0; i < 8; ++i) {
+            hi = hi << 8 | p.addr[static_cast<std::size_t>(i)];
+            lo = lo << 8 | p.addr[static_cast<std::size_t>(8 + i)];
+          }
+          got = l->ListedInside6(hi, lo, p.len);
+          break;
+        }
+        case LiveEntry::Kind::kName:
+          got =
+              l->ListedBelow({reinterpret_cast<const std::uint8_t*>(p.name.data()), p.name.size()});
+          break;
+      }
+      EXPECT_EQ(got, want) << "round " << round << " query " << q;
+    }
+  }
 }
 
 // Resolve() answers a live zone from the OverlaySet: A and TXT with `$`,
@@ -182,12 +352,12 @@ TEST(LiveResolveTest, ZoneServesItsLiveList) {
   ASSERT_TRUE(zs.ok()) << zs.status();
 
   std::vector<LiveEntry> entries = {Ip4Entry(0x7f000007, 32, 2), NameEntry("ns", false, 10)};
-  entries[0].value.txt = "listed: $";
-  entries[1].value.a = 0xc0000235;  // 192.0.2.53
-  auto layer = LiveLayer::Build("traps", entries, 300);
-  ASSERT_TRUE(layer.ok()) << layer.status();
+  entries[0].value = ValueId(2, "listed: $");
+  entries[1].value = Values()->Intern(Value{0xc0000235, std::nullopt});  // 192.0.2.53
+  auto layer = Layer(entries, 300);
+  ASSERT_NE(layer, nullptr);
   OverlaySet os;
-  os.lists.push_back(std::make_shared<LiveTables>(LiveTables{*layer, nullptr}));
+  os.lists.push_back(std::make_shared<LiveTables>(LiveTables{layer, nullptr, nullptr}));
 
   const ZoneSet& z = **zs;
   EXPECT_EQ(Ask(z, "7.0.0.127.live.example", kTypeTxt, {}, {}, 1700000000, &os),

@@ -13,9 +13,10 @@
 //      the listing that covers it now, or an exclusion -- builds the small
 //      delta layer of every touched slot since the last compaction, and
 //      publishes a new OverlaySet.
-//   3. When the delta holds `compact_at` slots, a background thread rebuilds
-//      the base from one consistent scan of the store; the slots touched
-//      after the scan began stay in the new delta.
+//   3. When the delta holds `compact_at` slots (or an eighth of the base),
+//      a background thread merges the records of its slots (the listing or
+//      whitelist entry at exactly each slot, or none) into a new base; the
+//      slots touched after it began stay in the new delta.
 // Expiry: every listing with an expiry has an index key in the store
 // (`Table::kMeta`, sorted by time); Tick() deletes what is due, so a listing
 // stops being answered at its expiry (within one tick), not at a reload.
@@ -52,11 +53,15 @@ struct LiveListSpec {
 };
 
 struct LiveListsOptions {
-  // Delta slots that start a compaction of the base.
+  // Delta slots that start a compaction of the base (or an eighth of the
+  // base's entries, if more).
   std::size_t compact_at = 32768;
   // Slots changed since the mid layer was built above which the next tick
   // folds them into it (a tick rebuilds only these: table/live.h).
   std::size_t recent_max = 2048;
+  // Ticks without a change after which a non-empty delta is compacted
+  // into the base (the feed ticks every 5 ms: 2 s).
+  std::size_t quiet_ticks = 400;
 };
 
 struct LiveListStats {
@@ -67,7 +72,7 @@ struct LiveListStats {
   std::uint64_t failed = 0;       // transactions that failed (nothing applied)
   std::size_t base_entries = 0;
   std::size_t delta_slots = 0;
-  std::size_t base_bytes = 0;  // the base's image
+  std::size_t base_bytes = 0;  // the base's tables
 };
 
 class LiveLists {
@@ -137,6 +142,7 @@ class LiveLists {
   void PublishAll();
   void BuildLayers(List* l);
   void StartCompaction(List* l);
+  std::size_t CompactAt(const List& l) const;
   void FindNextExpiry();
   std::vector<Write> ExpiryWrites(const List& l, const Listing* old, const Listing* now) const;
 
