@@ -19,6 +19,7 @@
 #include "meshbl/feed/traps.h"
 #include "meshbl/server/listen.h"
 #include "meshbl/util/log.h"
+#include "meshbl/util/thread_name.h"
 
 namespace meshbl::daemon {
 
@@ -320,7 +321,9 @@ absl::Status FeedService::Start() {
   if (!store.ok()) return store.status();
   s.store = *std::move(store);
   std::vector<feed::LiveListSpec> specs;
-  for (const auto& l : s.options.config.lists) specs.push_back({l.name, s.options.ttl});
+  for (const auto& l : s.options.config.lists) {
+    specs.push_back({l.name, static_cast<std::uint32_t>(l.ttl)});
+  }
   util::EventLoop* lp = s.loop.get();
   s.lists =
       std::make_unique<feed::LiveLists>(s.store.get(), s.overlays, std::move(specs),
@@ -381,7 +384,10 @@ absl::Status FeedService::Start() {
     util::LogInfo(absl::StrCat("control socket ", s.options.control_socket));
   }
   s.ScheduleTick();
-  s.thread = std::thread([lp] { lp->Run(); });
+  s.thread = std::thread([lp] {
+    util::NameThisThread("meshbl-feed");
+    lp->Run();
+  });
   s.started = true;
   return absl::OkStatus();
 }

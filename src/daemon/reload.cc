@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "meshbl/util/log.h"
+#include "meshbl/util/thread_name.h"
 
 namespace meshbl::daemon {
 using util::LogError;
@@ -25,7 +26,10 @@ void Reloader::Start() {
   util::MutexLock lock(&mu_);
   if (thread_.joinable()) return;
   stop_ = false;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    util::NameThisThread("meshbl-reload");
+    Run();
+  });
 }
 
 void Reloader::RequestCheck() {

@@ -265,6 +265,8 @@ absl::StatusOr<ListRules> ParseList(const Reader& r, std::string_view name, cons
             l.listing.push_back(d);
             return absl::OkStatus();
           }));
+    } else if (key == "ttl") {
+      MESHBL_ASSIGN_OR_RETURN(l.ttl, r.Duration(v, full, 0, kDay));
     } else if (key == "offense_memory") {
       MESHBL_ASSIGN_OR_RETURN(l.offense_memory, r.Duration(v, full, 0, 3650 * kDay));
     } else if (key == "code") {
@@ -483,6 +485,7 @@ absl::Status ValidateListRules(const ListRules& l) {
     return bad("offense_memory", "out of range (0s..3650d)");
   }
   if (l.code < 2) return bad("code", "out of range (2..255)");
+  if (l.ttl < 0 || l.ttl > kDay) return bad("ttl", "out of range (0s..1d)");
   if (auto st = CheckReason(l.reason); !st.ok()) return bad("reason", std::string(st.message()));
   for (const Subject& s : l.own_mx) {
     if (s.kind != Subject::Kind::kIp) return bad("own_mx", "not an IP network");

@@ -3,13 +3,16 @@
 #include <malloc.h>
 
 #include <algorithm>
-#include <set>
+#include <array>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "meshbl/dns/name.h"
 #include "meshbl/feed/codec.h"
 #include "meshbl/util/log.h"
+#include "meshbl/util/thread_name.h"
 
 namespace meshbl::feed {
 
@@ -124,8 +127,8 @@ struct LiveLists::List {
   std::shared_ptr<table::LiveValues> values = std::make_shared<table::LiveValues>();
   std::shared_ptr<const table::LiveLayer> base;
   std::shared_ptr<const table::LiveTables> published;
-  std::map<std::string, Slot> delta;       // by slot (subject) key
-  std::map<std::string, Subject> touched;  // since the last publish
+  absl::flat_hash_map<std::string, Slot> delta;       // by slot (subject) key
+  absl::flat_hash_map<std::string, Subject> touched;  // since the last publish
   std::uint64_t seq = 0;
   bool compacting = false;
   std::uint64_t freeze_seq = 0;
@@ -133,10 +136,25 @@ struct LiveLists::List {
   // The slots (keys of `delta`) changed since `mid` was built: the delta
   // layer holds these, the mid layer every other slot of `delta`.
   std::shared_ptr<const table::LiveLayer> mid;
-  std::set<std::string> recent;
+  absl::flat_hash_set<std::string> recent;
   bool fold = false;            // the next build rebuilds `mid` from every slot
   std::size_t quiet_ticks = 0;  // ticks since a slot was last touched
-  int trim_ticks = 0;           // ticks until the heap is trimmed (0: none due)
+  int trim_ticks = 0;
+  // Prefix lengths some listing or whitelist entry of the list has had
+  // (bit n of v4: /n; v6: /n of 0..128): Cover() probes only these.
+  std::uint64_t lens_v4 = 0;
+  std::array<std::uint64_t, 3> lens_v6{};
+  void NoteLength(const Subject& s) {
+    if (s.kind != Subject::Kind::kIp) return;
+    if (s.addr.is_v4()) {
+      lens_v4 |= std::uint64_t{1} << s.len;
+    } else {
+      lens_v6[s.len / 64u] |= std::uint64_t{1} << (s.len % 64u);
+    }
+  }
+  bool HadLength(bool v4, std::size_t len) const {
+    return v4 ? (lens_v4 >> len & 1) != 0 : (lens_v6[len / 64] >> (len % 64) & 1) != 0;
+  }  // ticks until the heap is trimmed (0: none due)
   std::thread compactor;
   LiveListStats stats;
 };
@@ -248,6 +266,8 @@ absl::Status LiveLists::Load(std::int64_t now) {
     l->base = *std::move(base);
     l->stats.base_entries = l->base->entries();
     l->stats.base_bytes = l->base->bytes();
+    l->lens_v4 = l->base->ip4_lengths();
+    l->lens_v6 = l->base->ip6_lengths();
   }
   FindNextExpiry();
   PublishAll();
@@ -269,6 +289,7 @@ std::optional<Listing> LiveLists::Effective(const List& l, const Subject& s) con
 std::optional<Listing> LiveLists::Cover(const List& l, const Subject& s) const {
   if (s.kind == Subject::Kind::kIp) {
     for (int len = static_cast<int>(s.len) - 1; len >= 0; --len) {
+      if (!l.HadLength(s.addr.is_v4(), static_cast<std::size_t>(len))) continue;
       const Subject c = Subject::Ip(s.addr, static_cast<std::size_t>(len));
       if (store_->Get(Table::kWhitelist, WhitelistKey(l.spec.name, c))) return std::nullopt;
       if (auto e = Effective(l, c)) return e;
@@ -432,6 +453,7 @@ void LiveLists::Add(std::string_view list, std::vector<Listing> listings, std::v
       return;
     }
     const auto old = Effective(*l, n.subject);
+    l->NoteLength(n.subject);
     for (Write& x : ExpiryWrites(*l, old ? &*old : nullptr, &n)) txn.push_back(std::move(x));
     txn.push_back({Table::kListings, ListingKey(list, n.subject), EncodeListing(n)});
     touched.emplace_back(l, n.subject);
@@ -477,6 +499,7 @@ void LiveLists::WhitelistAdd(std::string_view list, WhitelistEntry entry, std::v
   }
   std::vector<Write> txn;
   std::vector<std::pair<List*, Subject>> touched;
+  l->NoteLength(entry.subject);
   txn.push_back(
       {Table::kWhitelist, WhitelistKey(list, entry.subject), EncodeWhitelistEntry(entry)});
   touched.emplace_back(l, entry.subject);
@@ -703,6 +726,7 @@ void LiveLists::StartCompaction(List* l) {
   auto alive = alive_;
   l->compactor =
       std::thread([this, l, alive, old = l->base, changes = std::move(changes)]() mutable {
+        util::NameThisThread("meshbl-compact");
         absl::StatusOr<std::shared_ptr<const table::LiveLayer>> base =
             absl::InternalError("no base");
         if (old != nullptr) base = table::LiveLayer::Merge(*old, changes);
@@ -722,7 +746,11 @@ void LiveLists::StartCompaction(List* l) {
           l->stats.base_entries = l->base->entries();
           l->stats.base_bytes = l->base->bytes();
           for (auto it = l->delta.begin(); it != l->delta.end();) {
-            it = it->second.seq <= l->freeze_seq ? l->delta.erase(it) : std::next(it);
+            if (it->second.seq <= l->freeze_seq) {
+              l->delta.erase(it++);
+            } else {
+              ++it;
+            }
           }
           // Republish over the new base with the slots changed since, all in
           // the mid layer.

@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "meshbl/util/thread_name.h"
 
 namespace meshbl::feed {
 namespace {
@@ -69,6 +70,7 @@ class Store::Impl {
       cv_.notify_one();
       committer_.join();
     }
+    for (MDB_txn* t : readers_) mdb_txn_abort(t);
     if (env_ != nullptr) mdb_env_close(env_);
     if (file_id_) {
       std::lock_guard l(open_mu);
@@ -134,7 +136,10 @@ class Store::Impl {
       }
     }
     if (int rc = mdb_txn_commit(t); rc != 0) return Error("commit tables", rc);
-    committer_ = std::thread([this] { CommitLoop(); });
+    committer_ = std::thread([this] {
+      util::NameThisThread("meshbl-commit");
+      CommitLoop();
+    });
     return absl::OkStatus();
   }
 
@@ -161,16 +166,45 @@ class Store::Impl {
     cv_.notify_one();
   }
 
+  // Read transactions are reset and renewed rather than begun and aborted
+  // (which allocates one each time): the feed reads a few keys per change.
+  MDB_txn* BeginRead() const {
+    MDB_txn* t = nullptr;
+    {
+      std::lock_guard l(readers_mu_);
+      if (!readers_.empty()) {
+        t = readers_.back();
+        readers_.pop_back();
+      }
+    }
+    if (t != nullptr && mdb_txn_renew(t) != 0) {
+      mdb_txn_abort(t);
+      t = nullptr;
+    }
+    if (t == nullptr && mdb_txn_begin(env_, nullptr, MDB_RDONLY, &t) != 0) return nullptr;
+    return t;
+  }
+  void EndRead(MDB_txn* t) const {
+    constexpr std::size_t kKept = 16;
+    mdb_txn_reset(t);
+    std::lock_guard l(readers_mu_);
+    if (readers_.size() < kKept) {
+      readers_.push_back(t);
+    } else {
+      mdb_txn_abort(t);
+    }
+  }
+
   std::optional<std::string> Get(Table table, std::string_view key) const {
     std::shared_lock l(map_mu_);
-    MDB_txn* t = nullptr;
-    if (mdb_txn_begin(env_, nullptr, MDB_RDONLY, &t) != 0) return std::nullopt;
+    MDB_txn* t = BeginRead();
+    if (t == nullptr) return std::nullopt;
     MDB_val k{key.size(), const_cast<char*>(key.data())};
     MDB_val v{};
     std::optional<std::string> out;
     if (mdb_get(t, dbi_[static_cast<std::size_t>(table)], &k, &v) == 0)
       out.emplace(static_cast<const char*>(v.mv_data), v.mv_size);
-    mdb_txn_abort(t);
+    EndRead(t);
     return out;
   }
 
@@ -355,6 +389,8 @@ class Store::Impl {
   // Read transactions hold it shared; changing the map size holds it
   // exclusively (LMDB requires no open transaction in the process then).
   mutable std::shared_mutex map_mu_;
+  mutable std::mutex readers_mu_;
+  mutable std::vector<MDB_txn*> readers_;  // reset read transactions, for reuse
 
   std::mutex mu_;
   std::condition_variable cv_;

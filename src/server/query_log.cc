@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "meshbl/util/log.h"
+#include "meshbl/util/thread_name.h"
 
 namespace meshbl::server {
 using util::LogError;
@@ -97,7 +98,10 @@ void QueryLog::Start() {
   util::MutexLock lock(&mu_);
   if (thread_.joinable()) return;
   stop_ = false;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    util::NameThisThread("meshbl-qlog");
+    Run();
+  });
 }
 
 void QueryLog::Stop() {

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "meshbl/util/thread_name.h"
 #include "server/tcp_server.h"
 #include "server/udp_worker.h"
 
@@ -180,7 +181,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
     ready.push_back(promise.get_future());
     auto* slot = &im.loops[static_cast<std::size_t>(w)];
     im.threads.emplace_back([env, backend, &config, slot, promise = std::move(promise),
-                             socks = std::move(socks)]() mutable {
+                             socks = std::move(socks), w]() mutable {
+      const std::string name = "meshbl-udp" + std::to_string(w);
+      util::NameThisThread(name.c_str());
       absl::StatusOr<std::unique_ptr<internal::UdpLoop>> loop;
       if (backend == UdpBackend::kUring) {
         internal::UringUdpLoop::Options o;
@@ -219,7 +222,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   }
   if (im.tcp != nullptr) {
     internal::TcpServer* tcp = im.tcp.get();
-    im.threads.emplace_back([tcp] { tcp->Run(); });
+    im.threads.emplace_back([tcp] {
+      util::NameThisThread("meshbl-tcp");
+      tcp->Run();
+    });
   }
   if (!failed.ok()) {
     server->Stop();

@@ -233,7 +233,7 @@ absl::StatusOr<std::shared_ptr<const LiveLayer>> LiveLayer::Merge(
     }
   }
   layer->entries_ = n;
-  layer->Finish();
+  layer->Finish(&old, &c);
   return std::shared_ptr<const LiveLayer>(std::move(layer));
 }
 
@@ -245,7 +245,7 @@ bool Listed(std::uint32_t val) {
 
 }  // namespace
 
-void LiveLayer::Finish() {
+void LiveLayer::Finish(const LiveLayer* old, const LiveLayer* changes) {
   const std::size_t keys = ip4_.size() + ip6_.size() + exact_.size() + wild_.size();
   std::uint64_t bits = 512;
   while (bits < 8 * keys) bits *= 2;
@@ -264,14 +264,40 @@ void LiveLayer::Finish() {
       set(lt::FilterHashName(HashName({names_.data() + s.off, s.len}), wild));
     }
   }
-  for (const f::Slot64& s : ip4_) {
-    if (Listed(s.val)) sorted4_.push_back((s.key & 0xffffffffu) << 8 | (s.key >> 32));
+  if (old != nullptr) {
+    // A merge: the old layer's ordered keys that no change replaced, merged
+    // with the changes' own (no sort of the whole layer).
+    const TableView<f::Slot64> c4{changes->ip4_.data(), changes->ip4_.size()};
+    sorted4_.reserve(old->sorted4_.size() + changes->sorted4_.size());
+    auto ci = changes->sorted4_.begin();
+    for (const std::uint64_t k : old->sorted4_) {
+      const std::uint64_t key = (k & 0xff) << 32 | (k >> 8);
+      if (changes->MayHold(lt::FilterHash4(key)) && Find64(c4, key) != nullptr) continue;
+      while (ci != changes->sorted4_.end() && *ci < k) sorted4_.push_back(*ci++);
+      sorted4_.push_back(k);
+    }
+    sorted4_.insert(sorted4_.end(), ci, changes->sorted4_.end());
+    const TableView<f::Slot128> c6{changes->ip6_.data(), changes->ip6_.size()};
+    auto c6i = changes->sorted6_.begin();
+    for (const Net6& n : old->sorted6_) {
+      if (changes->MayHold(lt::FilterHash6(n.hi, n.lo, n.len)) &&
+          Find128(c6, n.hi, n.lo, n.len) != nullptr) {
+        continue;
+      }
+      while (c6i != changes->sorted6_.end() && *c6i < n) sorted6_.push_back(*c6i++);
+      sorted6_.push_back(n);
+    }
+    sorted6_.insert(sorted6_.end(), c6i, changes->sorted6_.end());
+  } else {
+    for (const f::Slot64& s : ip4_) {
+      if (Listed(s.val)) sorted4_.push_back((s.key & 0xffffffffu) << 8 | (s.key >> 32));
+    }
+    std::sort(sorted4_.begin(), sorted4_.end());
+    for (const f::Slot128& s : ip6_) {
+      if (Listed(s.val)) sorted6_.push_back({s.hi, s.lo, s.len});
+    }
+    std::sort(sorted6_.begin(), sorted6_.end());
   }
-  std::sort(sorted4_.begin(), sorted4_.end());
-  for (const f::Slot128& s : ip6_) {
-    if (Listed(s.val)) sorted6_.push_back({s.hi, s.lo, s.len});
-  }
-  std::sort(sorted6_.begin(), sorted6_.end());
   for (const auto* t : {&exact_, &wild_}) {
     for (const NameSlot& s : *t) {
       if (!Listed(s.val)) continue;

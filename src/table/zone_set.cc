@@ -11,6 +11,7 @@
 #include "meshbl/table/dataset_type.h"
 #include "meshbl/table/query.h"
 #include "meshbl/util/mutex.h"
+#include "meshbl/util/thread_name.h"
 #include "table/flat_table.h"
 
 namespace meshbl::table {
@@ -125,6 +126,7 @@ void ZoneSet::StartEntSummaries(ZoneSet* zs) {
     slots += EntScanSlots(n.view);
   }
   auto build = [zs, todo = std::move(todo)] {
+    util::NameThisThread("meshbl-ent");
     for (DsNode* n : todo) {
       auto e = std::make_unique<EntSummary>(BuildEntSummary(n->view, &zs->ent_stop_));
       if (zs->ent_stop_.load(std::memory_order_relaxed)) return;

@@ -63,6 +63,11 @@ std::vector<KeyCase> ListKeys() {
        {"\"3651d\"", "\"30\"", "\"never\""},
        {"\"0s\"", "\"1s\"", "\"3650d\""}},
       {"code", "2", not_integer, {"0", "1", "256", "-1", "99999999999"}, {"2", "127", "255"}},
+      {"ttl",
+       "\"60s\"",
+       not_string,
+       {"\"1d1s\"", "\"60\"", "\"-1s\""},
+       {"\"0s\"", "\"1s\"", "\"1d\""}},
       {"reason",
        "\"Listed by meshbl: $ hit spamtraps\"",
        {"5", "true", "[\"x\"]", "{ a = 1 }"},
@@ -262,6 +267,7 @@ TEST(LiveConfigTest, Defaults) {
   EXPECT_EQ(l.listing, d.listing);
   EXPECT_EQ(l.offense_memory, 30 * 86400);
   EXPECT_EQ(l.code, 2);
+  EXPECT_EQ(l.ttl, 60);
   EXPECT_EQ(l.reason, d.reason);
   EXPECT_TRUE(l.whitelist.empty());
   EXPECT_EQ(l.never_list, std::uint32_t{kNeverAll});

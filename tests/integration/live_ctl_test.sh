@@ -45,6 +45,7 @@ threshold = 3.0
 window = "1h"
 listing = ["1h"]
 never_list = ["private", "link-local"]
+ttl = "17s"
 TOML
 
 "$meshbld" -n "${user_args[@]}" -b 127.0.0.1/0 --live-config "$work/live.toml" \
@@ -88,6 +89,9 @@ ctl add traps 203.0.113.0/24 code=3 reason='net $' >/dev/null || bad "add /24"
 ctl add traps 203.0.113.7 code=4 ttl=1h reason='host $' >/dev/null || bad "add /32"
 expect 9.113.0.203 'A 127.0.0.3 TXT "net 203.0.113.9"' "a /24 answers for its addresses"
 expect 7.113.0.203 'A 127.0.0.4 TXT "host 203.0.113.7"' "the /32 wins over the /24"
+ttls=$(dig +norec +time=2 +tries=2 -p "$port" @127.0.0.1 7.113.0.203.live.example ANY +noall +answer |
+  awk '{ print $2 }' | sort -u | tr '\n' ' ')
+[[ $ttls == "17 " ]] && ok "answers carry the list's ttl" || bad "answer TTLs '$ttls', want the list's ttl 17"
 ctl del traps 203.0.113.7 >/dev/null || bad "del /32"
 expect 7.113.0.203 'A 127.0.0.3 TXT "net 203.0.113.7"' "deleting the /32 reveals the /24"
 ctl add traps 2001:db8::/32 code=5 reason=v6 >/dev/null || bad "add v6"

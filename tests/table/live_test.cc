@@ -251,6 +251,25 @@ TEST(LiveMergeTest, MergeAppliesChangesToEveryKind) {
       for (const auto& [k, e] : model) want[k] = e.value;
       ASSERT_EQ(got, want) << nbase << " base entries, " << nchanges << " changes";
       EXPECT_EQ((*m)->entries(), want.size());
+      // Its empty non-terminals are those of the same entries built afresh
+      // (a merge merges the ordered keys instead of sorting them).
+      std::vector<LiveEntry> result;
+      for (const auto& [k, e] : model) result.push_back(e);
+      auto ref = Layer(result);
+      for (int q = 0; q < 100; ++q) {
+        const LiveEntry p = RandomEntry(rng);
+        std::uint64_t hi = 0, lo = 0;
+        for (int i = 0; i < 8; ++i) {
+          hi = hi << 8 | p.addr[static_cast<std::size_t>(i)];
+          lo = lo << 8 | p.addr[static_cast<std::size_t>(8 + i)];
+        }
+        const auto a4 = static_cast<std::uint32_t>(hi >> 32);
+        EXPECT_EQ((*m)->ListedInside4(a4, p.len % 33), ref->ListedInside4(a4, p.len % 33));
+        EXPECT_EQ((*m)->ListedInside6(hi, lo, p.len), ref->ListedInside6(hi, lo, p.len));
+        const std::span<const std::uint8_t> name(
+            reinterpret_cast<const std::uint8_t*>(p.name.data()), p.name.size());
+        EXPECT_EQ((*m)->ListedBelow(name), ref->ListedBelow(name));
+      }
       // Every IPv4 subject reads back its own value from the merged layer.
       for (const auto& [k, e] : model) {
         if (e.kind != LiveEntry::Kind::kIp4) continue;

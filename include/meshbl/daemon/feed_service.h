@@ -22,7 +22,6 @@ struct FeedOptions {
   feed::LiveConfig config;     // --live-config, loaded
   std::string store_path;      // --live-store
   std::string control_socket;  // --control-socket; empty: none
-  std::uint32_t ttl = 60;      // TTL of live answers
 };
 
 class FeedService : public Service {

@@ -51,6 +51,7 @@ struct ListRules {
   std::int64_t offense_memory = 30 * 86400;
 
   std::uint8_t code = 2;  // A 127.0.0.<code> (2..255: never 127.0.0.1, RFC 5782 §5)
+  std::int64_t ttl = 60;  // TTL of the list's answers (0s..1d)
   std::string reason = "Listed by meshbl: $ hit spamtraps";  // TXT, <= 255 bytes
 
   // Never listed; their hits are only counted. IP networks match the client

@@ -141,6 +141,9 @@ class LiveLayer {
   bool ListedInside4(std::uint32_t prefix, unsigned len) const noexcept;
   bool ListedInside6(std::uint64_t hi, std::uint64_t lo, unsigned len) const noexcept;
   bool ListedBelow(std::span<const std::uint8_t> name) const noexcept;
+  // Bit n: some entry is a /n (IPv4: 0..32; IPv6: 0..128).
+  std::uint64_t ip4_lengths() const noexcept { return lens4_; }
+  std::array<std::uint64_t, 3> ip6_lengths() const noexcept { return lens6_; }
   bool has_ip4() const noexcept { return !ip4_.empty(); }
   bool has_ip6() const noexcept { return !ip6_.empty(); }
   bool has_names() const noexcept { return !exact_.empty() || !wild_.empty(); }
@@ -177,7 +180,9 @@ class LiveLayer {
   std::vector<std::uint64_t> sorted4_;
   std::vector<Net6> sorted6_;
   std::vector<std::uint64_t> parents_;
-  void Finish();
+  // The filter and the ordered keys, once the tables are filled; a merge
+  // gives the layers it merged (their ordered keys are merged, not sorted).
+  void Finish(const LiveLayer* old = nullptr, const LiveLayer* changes = nullptr);
 };
 
 // A live list as published: a base, a delta and a mid layer (any may be
