@@ -752,6 +752,7 @@ void LiveLists::StartCompaction(List* l) {
               ++it;
             }
           }
+          l->delta.rehash(0);  // give back the table of the slots erased
           // Republish over the new base with the slots changed since, all in
           // the mid layer.
           l->fold = true;

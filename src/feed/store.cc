@@ -157,13 +157,17 @@ class Store::Impl {
 
   void Enqueue(std::vector<Write> owned, std::span<const Write> txn,
                std::function<void(absl::Status)> done) {
+    bool wake = false;
     {
       std::lock_guard l(mu_);
       queue_.push_back({std::move(owned), txn, std::move(done)});
       if (queue_.back().txn.empty() && !queue_.back().owned.empty())
         queue_.back().txn = queue_.back().owned;
+      // The committer waits for the first transaction, then for a full
+      // group or commit_delay (CommitLoop).
+      wake = queue_.size() == 1 || queue_.size() == options_.group_target;
     }
-    cv_.notify_one();
+    if (wake) cv_.notify_one();
   }
 
   // Read transactions are reset and renewed rather than begun and aborted
@@ -278,6 +282,12 @@ class Store::Impl {
         std::unique_lock l(mu_);
         cv_.wait(l, [&] { return stop_ || !queue_.empty(); });
         if (queue_.empty()) return;  // stop_ and drained
+        if (options_.commit_delay.count() > 0 && queue_.size() < options_.group_target) {
+          // Enqueue wakes the committer only for the first and the
+          // group_target-th transaction, so this wait costs no wake-ups.
+          cv_.wait_for(l, options_.commit_delay,
+                       [&] { return stop_ || queue_.size() >= options_.group_target; });
+        }
         group.swap(queue_);
       }
       std::vector<Pending*> valid;

@@ -19,6 +19,7 @@
 #ifndef MESHBL_FEED_STORE_H_
 #define MESHBL_FEED_STORE_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -59,6 +60,11 @@ struct StoreOptions {
   // False: commits are not fsync'd (tests and benchmarks of the in-memory
   // cost only; never in production).
   bool durable = true;
+  // Group commit: when fewer than group_target transactions are queued, the
+  // committer waits up to commit_delay for more before it commits (one sync
+  // covers them all); a full group commits at once. Zero: no wait.
+  std::chrono::microseconds commit_delay{1000};
+  std::size_t group_target = 64;
 };
 
 struct StoreStats {
