@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "meshbl/util/time_value.h"
 
 namespace meshbl::daemon {
 namespace {
@@ -147,45 +148,9 @@ ParseResult Fail(std::string message) {
 }  // namespace
 
 bool ParseTimeValue(std::string_view s, std::uint32_t* out) {
-  if (s.empty()) return false;
-  std::uint64_t mult = 1;
-  switch (s.back()) {
-    case 's':
-    case 'S':
-      break;
-    case 'm':
-    case 'M':
-      mult = 60;
-      break;
-    case 'h':
-    case 'H':
-      mult = 3600;
-      break;
-    case 'd':
-    case 'D':
-      mult = 86400;
-      break;
-    case 'w':
-    case 'W':
-      mult = 604800;
-      break;
-    default:
-      mult = 0;
-      break;
-  }
-  if (mult != 0) {
-    s.remove_suffix(1);
-  } else {
-    mult = 1;
-  }
-  if (s.empty() || s.size() > 10) return false;
   std::uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  if (v * mult > 0xffffffffULL) return false;
-  *out = static_cast<std::uint32_t>(v * mult);
+  if (!util::ParseTimeValue(s, 10, &v) || v > 0xffffffffULL) return false;
+  *out = static_cast<std::uint32_t>(v);
   return true;
 }
 

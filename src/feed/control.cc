@@ -19,6 +19,7 @@
 #include "absl/strings/str_format.h"
 #include "meshbl/table/types.h"
 #include "meshbl/util/log.h"
+#include "meshbl/util/time_value.h"
 #include "meshbl/zone/parse_util.h"
 
 namespace meshbl::feed {
@@ -78,40 +79,11 @@ bool ParseDigits(std::string_view s, std::int64_t* out) {
   return true;
 }
 
-// rbldnsd's time values: digits and an optional unit s, m, h, d, w.
+// rbldnsd's time values (util/time_value.h), up to 12 digits.
 bool ParseDuration(std::string_view s, std::int64_t* out) {
-  std::int64_t mult = 1;
-  if (!s.empty()) {
-    switch (s.back()) {
-      case 's':
-      case 'S':
-        mult = 1;
-        break;
-      case 'm':
-      case 'M':
-        mult = 60;
-        break;
-      case 'h':
-      case 'H':
-        mult = 3600;
-        break;
-      case 'd':
-      case 'D':
-        mult = 86400;
-        break;
-      case 'w':
-      case 'W':
-        mult = 7 * 86400;
-        break;
-      default:
-        mult = 0;
-    }
-    if (mult != 0) s.remove_suffix(1);
-  }
-  std::int64_t v = 0;
-  if (mult == 0) mult = 1;
-  if (!ParseDigits(s, &v) || s.size() > 12) return false;  // <= 10^12 units
-  *out = v * mult;
+  std::uint64_t v = 0;
+  if (!util::ParseTimeValue(s, 12, &v)) return false;
+  *out = static_cast<std::int64_t>(v);
   return true;
 }
 
