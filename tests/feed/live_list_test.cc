@@ -106,6 +106,44 @@ int Served(const table::OverlaySetHolder& h, std::uint32_t a) {
   return static_cast<int>(m.value->a & 0xff);
 }
 
+// One random change of subject `s` (model key `key`) through `lists`, and
+// the same change to the model: an add (refused under a whitelist entry), a
+// delete, a whitelist add (which delists what it covers) or a whitelist
+// delete. `subject_of` gives the subject of a model key.
+template <class Key, class SubjectOf>
+void RandomChange(LiveLists& lists, TaskQueue& tasks, std::mt19937& rng, const Subject& s,
+                  const Key& key, std::map<Key, std::uint8_t>& listed, std::map<Key, bool>& white,
+                  SubjectOf subject_of) {
+  int pending = 1;
+  auto done = [&](absl::Status) { --pending; };
+  const int op = static_cast<int>(rng() % 10);
+  if (op < 6) {
+    const auto code = static_cast<std::uint8_t>(2 + rng() % 100);
+    bool covered = false;
+    for (const auto& [w, _] : white) covered |= subject_of(w).Covers(s);
+    lists.Add("traps", {MakeListing(s, code, 0)}, {}, [&, covered, code](absl::Status st) {
+      EXPECT_EQ(st.ok(), !covered) << st;
+      if (st.ok()) listed[key] = code;
+      --pending;
+    });
+  } else if (op < 8) {
+    lists.Delete("traps", {s}, {}, done);
+    listed.erase(key);
+  } else if (op < 9) {
+    WhitelistEntry w;
+    w.subject = s;
+    lists.WhitelistAdd("traps", w, {}, done);
+    white[key] = true;
+    for (auto it = listed.begin(); it != listed.end();) {
+      it = s.Covers(subject_of(it->first)) ? listed.erase(it) : std::next(it);
+    }
+  } else {
+    lists.WhitelistDelete("traps", s, done);
+    white.erase(key);
+  }
+  tasks.RunUntil(&pending);
+}
+
 // Run with the mid layer folded rarely (recent_max 2048) and every few
 // changes (recent_max 3): base, mid and delta together answer the same.
 class LiveListsLayersTest : public ::testing::TestWithParam<std::size_t> {};
@@ -132,46 +170,11 @@ TEST_P(LiveListsLayersTest, RandomChangesAnswerAsTheModel) {
       return Subject::Ip(dns::IpAddress::V4(a), static_cast<std::size_t>(len));
     };
     for (int step = 0; step < 400; ++step) {
-      int pending = 1;
-      auto done = [&](absl::Status st) {
-        --pending;
-        (void)st;
-      };
       const Subject s = random_subject();
       const std::pair<int, std::uint32_t> key{s.len, s.addr.v4()};
-      const int op = static_cast<int>(rng() % 10);
-      if (op < 6) {
-        const auto code = static_cast<std::uint8_t>(2 + rng() % 100);
-        bool covered = false;
-        for (const auto& [w, _] : model.white) {
-          if (Subject::Ip(dns::IpAddress::V4(w.second), static_cast<std::size_t>(w.first))
-                  .Covers(s)) {
-            covered = true;
-          }
-        }
-        lists.Add("traps", {MakeListing(s, code, 0)}, {}, [&, covered, code, key](absl::Status st) {
-          EXPECT_EQ(st.ok(), !covered) << st;
-          if (st.ok()) model.listed[key] = code;
-          --pending;
-        });
-      } else if (op < 8) {
-        lists.Delete("traps", {s}, {}, done);
-        model.listed.erase(key);
-      } else if (op < 9) {
-        WhitelistEntry w;
-        w.subject = s;
-        lists.WhitelistAdd("traps", w, {}, done);
-        model.white[key] = true;
-        for (auto it = model.listed.begin(); it != model.listed.end();) {
-          const Subject ls = Subject::Ip(dns::IpAddress::V4(it->first.second),
-                                         static_cast<std::size_t>(it->first.first));
-          it = s.Covers(ls) ? model.listed.erase(it) : std::next(it);
-        }
-      } else {
-        lists.WhitelistDelete("traps", s, done);
-        model.white.erase(key);
-      }
-      tasks.RunUntil(&pending);
+      RandomChange(lists, tasks, rng, s, key, model.listed, model.white, [](const auto& k) {
+        return Subject::Ip(dns::IpAddress::V4(k.second), static_cast<std::size_t>(k.first));
+      });
       lists.Tick(1000);
       if (step % 25 == 0) {
         // Let a running compaction land.
@@ -255,49 +258,18 @@ TEST_P(LiveListsLayersTest, RandomNameChangesAnswerAsTheModel) {
     LiveLists lists(store->get(), &holder, {{"traps", 60}}, tasks.Poster(), opts);
     ASSERT_TRUE(lists.Load(1000).ok());
     for (int step = 0; step < 300; ++step) {
-      int pending = 1;
-      auto done = [&](absl::Status) { --pending; };
       Subject s;
       s.kind = Subject::Kind::kName;
       s.name = kNames[rng() % std::size(kNames)];
       s.wildcard = rng() % 2 == 0;
       const std::pair<std::string, bool> key{s.name, s.wildcard};
-      const int op = static_cast<int>(rng() % 10);
-      if (op < 6) {
-        const auto code = static_cast<std::uint8_t>(2 + rng() % 100);
-        bool covered = false;
-        for (const auto& [w, _] : model.white) {
-          Subject ws;
-          ws.kind = Subject::Kind::kName;
-          ws.name = w.first;
-          ws.wildcard = w.second;
-          covered |= ws.Covers(s);
-        }
-        lists.Add("traps", {MakeListing(s, code, 0)}, {}, [&, covered, code, key](absl::Status st) {
-          EXPECT_EQ(st.ok(), !covered) << st;
-          if (st.ok()) model.listed[key] = code;
-          --pending;
-        });
-      } else if (op < 8) {
-        lists.Delete("traps", {s}, {}, done);
-        model.listed.erase(key);
-      } else if (op < 9) {
-        WhitelistEntry w;
-        w.subject = s;
-        lists.WhitelistAdd("traps", w, {}, done);
-        model.white[key] = true;
-        for (auto it = model.listed.begin(); it != model.listed.end();) {
-          Subject ls;
-          ls.kind = Subject::Kind::kName;
-          ls.name = it->first.first;
-          ls.wildcard = it->first.second;
-          it = s.Covers(ls) ? model.listed.erase(it) : std::next(it);
-        }
-      } else {
-        lists.WhitelistDelete("traps", s, done);
-        model.white.erase(key);
-      }
-      tasks.RunUntil(&pending);
+      RandomChange(lists, tasks, rng, s, key, model.listed, model.white, [](const auto& k) {
+        Subject n;
+        n.kind = Subject::Kind::kName;
+        n.name = k.first;
+        n.wildcard = k.second;
+        return n;
+      });
       lists.Tick(1000);
       if (step % 10 == 0) {
         while (lists.stats("traps").delta_slots >= opts.compact_at && tasks.RunOne()) {
